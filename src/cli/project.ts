@@ -1,0 +1,13 @@
+// PLACEHOLDER until its issue lands: refuses to run rather than pretend.
+import { EXIT_USAGE, type CliCommand } from './command.js';
+
+export const command: CliCommand = {
+  name: 'project',
+  summary: 'not built yet',
+  usage: 'project',
+  flags: {},
+  async run(context) {
+    context.stderr.write('mining-ledger project: not built yet\n');
+    return EXIT_USAGE;
+  },
+};

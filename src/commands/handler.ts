@@ -1,0 +1,132 @@
+// The command handler: load state, decide, append with the expected revision, retry only on a
+// revision conflict. Shared by the API and the sweeper.
+import { decide, evolve, type Decision, type MiningCommand, type MiningState } from '../domain/decider.js';
+import { streamOf } from '../domain/events.js';
+import type { SessionAccrual } from '../domain/session.js';
+import { toIso } from '../domain/time.js';
+import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import type { Clock, IdGenerator } from './clock.js';
+import { encode, type CommandContext } from './codec.js';
+import { keyedQueue } from './keyed-queue.js';
+import { loadState, stateCache, type LoadedState } from './state-loader.js';
+
+export interface MiningSettings {
+  rateUnitsPerHour: bigint;
+  heartbeatTimeoutMs: number;
+  maxSessionMs: number;
+  minHeartbeatIntervalMs: number;
+  sweepGraceMs: number;
+}
+
+export type CommandRequest =
+  | { type: 'start' }
+  | { type: 'heartbeat'; sessionId?: string | undefined }
+  | { type: 'stop' }
+  | { type: 'expire' };
+
+export interface CommandResult {
+  accountId: string;
+  decision: Decision;
+  /** Decision state after the written events. */
+  state: MiningState;
+  /** The session the answer is about: the active one, or the one this command stopped. */
+  session: SessionAccrual | null;
+  /** Position of the last event written, or of the stream's last event when nothing was written. */
+  position: bigint;
+  written: number;
+}
+
+/** Retries exhausted: the caller answers 503 and nothing was written. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
+export interface CommandHandlerOptions {
+  store: EventStore;
+  clock: Clock;
+  ids: IdGenerator;
+  settings: () => MiningSettings;
+  maxAttempts?: number;
+  /** Waits before a retry; injected so tests need not sleep. */
+  backoff?: (attempt: number) => Promise<void>;
+  cacheEntries?: number;
+}
+
+export interface CommandHandler {
+  execute(accountId: string, request: CommandRequest, context: CommandContext): Promise<CommandResult>;
+  /** Forget cached state (e.g. after another process is known to have written). */
+  forget(accountId: string): void;
+}
+
+const jitter = (attempt: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+
+function toCommand(accountId: string, request: CommandRequest, now: number, settings: MiningSettings, newId: () => string): MiningCommand {
+  switch (request.type) {
+    case 'start':
+      return {
+        type: 'start', accountId, now, sessionId: newId(),
+        rateUnitsPerHour: settings.rateUnitsPerHour, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, maxSessionMs: settings.maxSessionMs,
+      };
+    case 'heartbeat':
+      return { type: 'heartbeat', now, sessionId: request.sessionId, minHeartbeatIntervalMs: settings.minHeartbeatIntervalMs };
+    case 'stop':
+      return { type: 'stop', now };
+    case 'expire':
+      return { type: 'expire', now, graceMs: settings.sweepGraceMs };
+  }
+}
+
+function sessionOf(state: MiningState, decision: Decision): SessionAccrual | null {
+  const stopped = decision.events.some((e) => e.type === 'MiningStopped');
+  return state.active ?? (stopped ? state.lastStopped : null);
+}
+
+export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
+  const { store, clock, ids } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoff = options.backoff ?? jitter;
+  const cache = stateCache(options.cacheEntries);
+  const queue = keyedQueue();
+
+  async function attempt(accountId: string, stream: string, request: CommandRequest, context: CommandContext): Promise<CommandResult> {
+    const loaded: LoadedState = cache.get(stream) ?? (await loadState(store, stream));
+    const now = clock.now();
+    const decision = decide(loaded.state, toCommand(accountId, request, now, options.settings(), () => ids.next()));
+    let state = loaded.state;
+    for (const event of decision.events) state = evolve(state, event);
+    if (decision.events.length === 0) {
+      cache.set(stream, loaded);
+      return { accountId, decision, state, session: sessionOf(state, decision), position: loaded.position, written: 0 };
+    }
+    const recordedAt = toIso(now);
+    const events = decision.events.map((event) => encode(event, ids.next(), recordedAt, context));
+    const expected = loaded.revision === 'no_stream' ? 'no_stream' : loaded.revision;
+    const result = await store.append(stream, events, expected);
+    cache.set(stream, { state, revision: result.nextExpectedRevision, position: result.position });
+    return { accountId, decision, state, session: sessionOf(state, decision), position: result.position, written: events.length };
+  }
+
+  return {
+    execute(accountId, request, context) {
+      const stream = streamOf(accountId);
+      return queue.run(stream, async () => {
+        for (let n = 1; ; n++) {
+          try {
+            return await attempt(accountId, stream, request, context);
+          } catch (error) {
+            cache.delete(stream);
+            if (!(error instanceof WrongExpectedRevisionError)) throw error;
+            if (n >= maxAttempts) {
+              throw new UnavailableError(`stream ${stream} kept changing under ${maxAttempts} attempts; retry later`);
+            }
+            await backoff(n);
+          }
+        }
+      });
+    },
+    forget(accountId) {
+      cache.delete(streamOf(accountId));
+    },
+  };
+}

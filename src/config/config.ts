@@ -1,0 +1,150 @@
+// The one place that reads the environment. Every value is validated; a bad one names its variable.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { MoneyError, parseTokenAmount } from '../domain/money.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  dataDir: string;
+  eventStoreUrl: string;
+  readModelPath: string;
+  host: string;
+  port: number;
+  jwtSecret: string | undefined;
+  ratePerHour: string;
+  rateUnitsPerHour: bigint;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxSessionMs: number;
+  minHeartbeatIntervalMs: number;
+  sweepIntervalMs: number;
+  sweepGraceMs: number;
+  commandRateLimitPerMinute: number;
+  kafkaBrokers: string[];
+  kafkaTopic: string;
+  logLevel: LogLevel;
+}
+
+/** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
+export const CONFIG_VARIABLES = [
+  'EVENT_STORE_URL', 'READ_MODEL_PATH', 'DATA_DIR', 'HOST', 'PORT', 'JWT_SECRET', 'MINING_RATE_PER_HOUR',
+  'HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TIMEOUT_MS', 'MAX_SESSION_MS', 'MIN_HEARTBEAT_INTERVAL_MS',
+  'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
+] as const;
+export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
+export function flagOf(variable: ConfigVariable): string {
+  return variable.toLowerCase().replace(/_/g, '-');
+}
+
+type Source = Partial<Record<string, string | undefined>>;
+
+function integer(source: Source, name: ConfigVariable, fallback: number, min: number, max: number): number {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?[0-9]+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function text(source: Source, name: ConfigVariable, fallback: string): string {
+  const raw = source[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+function writablePath(name: ConfigVariable, file: string): void {
+  const dir = dirname(file);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`${name}: directory ${dir} is not writable (${(error as Error).message})`);
+  }
+}
+
+/** sqlite:<path>, esdb://… or esdb+discover://… */
+export function validateEventStoreUrl(url: string): void {
+  if (url.startsWith('sqlite:')) {
+    if (url.slice('sqlite:'.length).length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
+    return;
+  }
+  if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
+  throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb:// or esdb+discover://, got "${url}"`);
+}
+
+export function loadConfig(source: Source = process.env): Config {
+  const dataDir = resolve(text(source, 'DATA_DIR', './data'));
+  const eventStoreUrl = text(source, 'EVENT_STORE_URL', `sqlite:${join(dataDir, 'events.db')}`);
+  validateEventStoreUrl(eventStoreUrl);
+  if (eventStoreUrl.startsWith('sqlite:')) writablePath('EVENT_STORE_URL', resolve(eventStoreUrl.slice('sqlite:'.length)));
+  const readModelPath = resolve(text(source, 'READ_MODEL_PATH', join(dataDir, 'read.db')));
+  writablePath('READ_MODEL_PATH', readModelPath);
+
+  const ratePerHour = text(source, 'MINING_RATE_PER_HOUR', '0.25');
+  let rateUnitsPerHour: bigint;
+  try {
+    rateUnitsPerHour = parseTokenAmount(ratePerHour);
+  } catch (error) {
+    if (error instanceof MoneyError) throw new ConfigError(`MINING_RATE_PER_HOUR: ${error.message}`);
+    throw error;
+  }
+  const jwtSecret = source.JWT_SECRET === undefined || source.JWT_SECRET === '' ? undefined : source.JWT_SECRET;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters (or unset: serve then creates one)');
+  }
+  const logLevel = text(source, 'LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const brokers = text(source, 'KAFKA_BROKERS', '');
+  const kafkaBrokers = brokers.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS: "${broker}" is not host:port`);
+  }
+  const kafkaTopic = text(source, 'KAFKA_TOPIC', 'mining.events');
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(kafkaTopic)) throw new ConfigError(`KAFKA_TOPIC: "${kafkaTopic}" is not a valid topic name`);
+  const host = text(source, 'HOST', '127.0.0.1');
+  if (!/^[A-Za-z0-9.:\-[\]]+$/.test(host)) throw new ConfigError(`HOST: "${host}" is not a host name or address`);
+
+  const day = 86_400_000;
+  return {
+    dataDir,
+    eventStoreUrl,
+    readModelPath,
+    host,
+    port: integer(source, 'PORT', 3000, 0, 65535),
+    jwtSecret,
+    ratePerHour,
+    rateUnitsPerHour,
+    heartbeatIntervalMs: integer(source, 'HEARTBEAT_INTERVAL_MS', 30_000, 1, day),
+    heartbeatTimeoutMs: integer(source, 'HEARTBEAT_TIMEOUT_MS', 300_000, 1, day),
+    maxSessionMs: integer(source, 'MAX_SESSION_MS', 0, 0, 365 * day),
+    minHeartbeatIntervalMs: integer(source, 'MIN_HEARTBEAT_INTERVAL_MS', 0, 0, day),
+    sweepIntervalMs: integer(source, 'SWEEP_INTERVAL_MS', 1000, 10, day),
+    sweepGraceMs: integer(source, 'SWEEP_GRACE_MS', 2000, 0, day),
+    commandRateLimitPerMinute: integer(source, 'COMMAND_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000),
+    kafkaBrokers,
+    kafkaTopic,
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+/** The settings a command handler decides with, taken from configuration. */
+export function miningSettingsOf(config: Config) {
+  return {
+    rateUnitsPerHour: config.rateUnitsPerHour,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    maxSessionMs: config.maxSessionMs,
+    minHeartbeatIntervalMs: config.minHeartbeatIntervalMs,
+    sweepGraceMs: config.sweepGraceMs,
+  };
+}

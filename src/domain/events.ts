@@ -1,0 +1,116 @@
+// The three facts of mining, their schemas, and validation on write and on read.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { parseIso } from './time.js';
+
+export const SCHEMA_VERSION = 1;
+export const STREAM_PREFIX = 'mining-';
+export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$';
+const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
+
+export const STOP_REASONS = ['user', 'timeout', 'max_duration'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+// An admin acting on an account is recorded as kind "gateway" with its own id (SPEC names three kinds).
+export const ACTOR_KINDS = ['user', 'gateway', 'sweeper'] as const;
+
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
+const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+export const MiningStartedData = Type.Object(
+  {
+    sessionId: Uuid,
+    accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN }),
+    at: Instant,
+    rateUnitsPerHour: Type.String({ pattern: '^(0|[1-9][0-9]{0,18})$' }),
+    heartbeatTimeoutMs: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    maxSessionMs: Millis,
+  },
+  { additionalProperties: false },
+);
+export const HeartbeatData = Type.Object({ sessionId: Uuid, at: Instant }, { additionalProperties: false });
+export const MiningStoppedData = Type.Object(
+  { sessionId: Uuid, at: Instant, reason: Type.Union(STOP_REASONS.map((r) => Type.Literal(r))) },
+  { additionalProperties: false },
+);
+export const EventMetadata = Type.Object({
+  schemaVersion: Type.Integer({ minimum: 1 }),
+  recordedAt: Instant,
+  correlationId: Type.String({ minLength: 1, maxLength: 200 }),
+  actor: Type.Object({
+    kind: Type.Union(ACTOR_KINDS.map((k) => Type.Literal(k))),
+    id: Type.String({ minLength: 1, maxLength: 200 }),
+  }),
+});
+
+export type MiningStartedData = Static<typeof MiningStartedData>;
+export type HeartbeatData = Static<typeof HeartbeatData>;
+export type MiningStoppedData = Static<typeof MiningStoppedData>;
+export type EventMetadata = Static<typeof EventMetadata>;
+export type Actor = EventMetadata['actor'];
+
+export type MiningEvent =
+  | { type: 'MiningStarted'; data: MiningStartedData }
+  | { type: 'Heartbeat'; data: HeartbeatData }
+  | { type: 'MiningStopped'; data: MiningStoppedData };
+export type MiningEventType = MiningEvent['type'];
+
+export class EventValidationError extends Error {
+  override readonly name = 'EventValidationError';
+}
+
+const checks: Record<MiningEventType, TypeCheck<TSchema>> = {
+  MiningStarted: TypeCompiler.Compile(MiningStartedData),
+  Heartbeat: TypeCompiler.Compile(HeartbeatData),
+  MiningStopped: TypeCompiler.Compile(MiningStoppedData),
+};
+const metadataCheck = TypeCompiler.Compile(EventMetadata);
+
+export function isMiningEventType(type: string): type is MiningEventType {
+  return Object.prototype.hasOwnProperty.call(checks, type);
+}
+
+export function isValidAccountId(accountId: unknown): accountId is string {
+  return typeof accountId === 'string' && ACCOUNT_ID.test(accountId);
+}
+
+export function streamOf(accountId: string): string {
+  return STREAM_PREFIX + accountId;
+}
+
+export function accountOf(stream: string): string | undefined {
+  if (!stream.startsWith(STREAM_PREFIX)) return undefined;
+  const accountId = stream.slice(STREAM_PREFIX.length);
+  return isValidAccountId(accountId) ? accountId : undefined;
+}
+
+function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+  const error = check.Errors(value).First();
+  return error ? `${error.path || '/'} ${error.message}` : 'invalid';
+}
+
+/** Validates an event's type and data; throws EventValidationError with a reason otherwise. */
+export function validateEvent(type: string, data: unknown, where = 'event'): MiningEvent {
+  if (!isMiningEventType(type)) throw new EventValidationError(`${where}: unknown event type "${type}"`);
+  const check = checks[type];
+  if (!check.Check(data)) throw new EventValidationError(`${where}: ${type} data ${firstError(check, data)}`);
+  const at = (data as { at: string }).at;
+  if (parseIso(at) === undefined) throw new EventValidationError(`${where}: ${type} has an impossible time "${at}"`);
+  return { type, data } as MiningEvent;
+}
+
+/** Validates metadata; a newer schema version than this build understands is refused, never misread. */
+export function validateMetadata(metadata: unknown, where = 'event'): EventMetadata {
+  if (metadata !== null && typeof metadata === 'object') {
+    const version = (metadata as { schemaVersion?: unknown }).schemaVersion;
+    if (typeof version === 'number' && version > SCHEMA_VERSION) {
+      throw new EventValidationError(
+        `${where}: schema version ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade mining-ledger`,
+      );
+    }
+  }
+  if (!metadataCheck.Check(metadata)) {
+    throw new EventValidationError(`${where}: metadata ${firstError(metadataCheck, metadata)}`);
+  }
+  return metadata as EventMetadata;
+}

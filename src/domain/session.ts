@@ -1,0 +1,146 @@
+// One session's accrual: the rules of credited time, as pure steps shared by the decider,
+// the projector and the auditor's ledger. Nothing else in the project re-states them.
+import { earnedUnits } from './money.js';
+import type { StopReason } from './events.js';
+import { formatDuration } from './time.js';
+
+export interface SessionAccrual {
+  readonly sessionId: string;
+  readonly accountId: string;
+  readonly startedAt: number;
+  readonly rateUnitsPerHour: bigint;
+  readonly heartbeatTimeoutMs: number;
+  /** 0 = unlimited. */
+  readonly maxSessionMs: number;
+  /** Time of the last heartbeat, or of the start. */
+  readonly lastPresenceAt: number;
+  readonly lastHeartbeatAt: number | null;
+  readonly heartbeats: number;
+  readonly creditedMs: number;
+  readonly stoppedAt: number | null;
+  readonly reason: StopReason | null;
+}
+
+/** One stretch between two presence points (or from the last one to the deadline) and its verdict. */
+export interface Interval {
+  readonly from: number;
+  readonly to: number;
+  readonly ms: number;
+  readonly creditedMs: number;
+  readonly credited: boolean;
+  readonly why: string;
+}
+
+export interface SessionStart {
+  sessionId: string;
+  accountId: string;
+  at: number;
+  rateUnitsPerHour: bigint;
+  heartbeatTimeoutMs: number;
+  maxSessionMs: number;
+}
+
+export function openSession(start: SessionStart): SessionAccrual {
+  return {
+    sessionId: start.sessionId,
+    accountId: start.accountId,
+    startedAt: start.at,
+    rateUnitsPerHour: start.rateUnitsPerHour,
+    heartbeatTimeoutMs: start.heartbeatTimeoutMs,
+    maxSessionMs: start.maxSessionMs,
+    lastPresenceAt: start.at,
+    lastHeartbeatAt: null,
+    heartbeats: 0,
+    creditedMs: 0,
+    stoppedAt: null,
+    reason: null,
+  };
+}
+
+/** The end of the maximum length, or Infinity when the session is unlimited. */
+export function maxEndOf(session: SessionAccrual): number {
+  return session.maxSessionMs > 0 ? session.startedAt + session.maxSessionMs : Infinity;
+}
+
+/** min(lastPresence + T, startedAt + M): the moment an unattended session ends. */
+export function deadlineOf(session: SessionAccrual): number {
+  return Math.min(session.lastPresenceAt + session.heartbeatTimeoutMs, maxEndOf(session));
+}
+
+/** Which bound ends the session: the maximum length wins a tie, since it cannot be extended. */
+export function expiryReasonOf(session: SessionAccrual): StopReason {
+  return maxEndOf(session) <= session.lastPresenceAt + session.heartbeatTimeoutMs ? 'max_duration' : 'timeout';
+}
+
+/** "Past the deadline" is strictly after it: a heartbeat exactly T after the last is on time. */
+export function isExpired(session: SessionAccrual, now: number): boolean {
+  return now > deadlineOf(session);
+}
+
+export function sessionEarnedUnits(session: SessionAccrual): bigint {
+  return earnedUnits(session.creditedMs, session.rateUnitsPerHour);
+}
+
+/** The verdict on the gap from the last presence point to a new one at `to`. */
+export function presenceInterval(session: SessionAccrual, to: number, kind: 'heartbeat' | 'user stop'): Interval {
+  const from = session.lastPresenceAt;
+  const ms = Math.max(0, to - from);
+  const timeout = session.heartbeatTimeoutMs;
+  if (ms > timeout) {
+    return {
+      from, to, ms, creditedMs: 0, credited: false,
+      why: `gap ${formatDuration(ms)} > timeout ${formatDuration(timeout)}: offline, not credited`,
+    };
+  }
+  const creditedMs = Math.max(0, Math.min(to, maxEndOf(session)) - from);
+  if (creditedMs < ms) {
+    return {
+      from, to, ms, creditedMs, credited: creditedMs > 0,
+      why: `${kind} within timeout, clipped at max session length ${formatDuration(session.maxSessionMs)}`,
+    };
+  }
+  return { from, to, ms, creditedMs, credited: true, why: `${kind} within timeout ${formatDuration(timeout)}` };
+}
+
+/** A heartbeat is a presence point: the gap before it is credited when it is within the timeout. */
+export function recordHeartbeat(session: SessionAccrual, at: number): { session: SessionAccrual; interval: Interval } {
+  const interval = presenceInterval(session, at, 'heartbeat');
+  return {
+    interval,
+    session: {
+      ...session,
+      lastPresenceAt: Math.max(session.lastPresenceAt, at),
+      lastHeartbeatAt: at,
+      heartbeats: session.heartbeats + 1,
+      creditedMs: session.creditedMs + interval.creditedMs,
+    },
+  };
+}
+
+/**
+ * A user stop is a presence point and credits its last gap; a timeout or max-duration stop is not,
+ * and adds an uncredited interval from the last presence point to the deadline.
+ */
+export function closeSession(
+  session: SessionAccrual,
+  at: number,
+  reason: StopReason,
+): { session: SessionAccrual; interval: Interval } {
+  if (reason === 'user') {
+    const interval = presenceInterval(session, at, 'user stop');
+    return {
+      interval,
+      session: { ...session, creditedMs: session.creditedMs + interval.creditedMs, stoppedAt: at, reason },
+    };
+  }
+  const from = session.lastPresenceAt;
+  const ms = Math.max(0, at - from);
+  const why =
+    reason === 'timeout'
+      ? `no heartbeat within timeout ${formatDuration(session.heartbeatTimeoutMs)}: offline until the deadline, not credited`
+      : `max session length ${formatDuration(session.maxSessionMs)} reached: not credited after the last heartbeat`;
+  return {
+    interval: { from, to: Math.max(from, at), ms, creditedMs: 0, credited: false, why },
+    session: { ...session, stoppedAt: at, reason },
+  };
+}

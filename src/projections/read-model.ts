@@ -1,0 +1,38 @@
+// What the read models answer. The projector keeps them; the API, `replay` and `verify` read them.
+import type { SessionAccrual } from '../domain/session.js';
+
+export interface AccountView {
+  accountId: string;
+  balanceUnits: bigint;
+  creditedMs: number;
+  /** The session the projection holds as active (it may already be past its deadline). */
+  active: SessionAccrual | null;
+  lastEventAt: number | null;
+  streamRevision: bigint | null;
+  /** Global position of the account's last event that the read model has applied. */
+  position: bigint;
+}
+
+export interface SessionPage {
+  /** Newest first. */
+  sessions: SessionAccrual[];
+  /** Opaque; pass back to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+export interface ReadModel {
+  account(accountId: string): AccountView | null;
+  /** Throws InvalidCursorError for a cursor it did not issue. */
+  sessions(accountId: string, options: { limit: number; cursor?: string | undefined }): SessionPage;
+  /** Active sessions in account order, for building the sweeper's deadline index. */
+  activeSessions(options: { afterAccountId?: string; limit: number }): SessionAccrual[];
+  /** Global position the read model has applied up to (its checkpoint; 0n when empty). */
+  position(): bigint;
+  /** Resolves true once position() >= target, false after timeoutMs. */
+  waitForPosition(target: bigint, timeoutMs: number): Promise<boolean>;
+  close(): void;
+}

@@ -1,0 +1,13 @@
+// Chooses the event-store adapter from EVENT_STORE_URL.
+import { ConfigError } from '../config/config.js';
+import type { EventStore } from './port.js';
+import { openSqliteStore } from './sqlite/store.js';
+
+export async function openEventStore(url: string): Promise<EventStore> {
+  if (url.startsWith('sqlite:')) return openSqliteStore({ path: url.slice('sqlite:'.length) });
+  if (url.startsWith('esdb://') || url.startsWith('esdb+discover://')) {
+    const { openEsdbStore } = await import('./esdb/store.js');
+    return openEsdbStore(url);
+  }
+  throw new ConfigError(`EVENT_STORE_URL: unknown scheme in "${url}"`);
+}

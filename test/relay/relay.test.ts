@@ -1,0 +1,103 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { createCommandHandler } from '../../src/commands/handler.js';
+import { uuidV7Generator, virtualClock } from '../../src/commands/clock.js';
+import { sqliteCheckpoint } from '../../src/relay/checkpoint.js';
+import { startRelay, type Publisher, type RelayMessage } from '../../src/relay/relay.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+
+const settings = () => ({ rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300_000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0 });
+const actor = { actor: { kind: 'user' as const, id: 'test' }, correlationId: 'c-1' };
+
+/** A bus that keeps what it acknowledged and can be told to refuse the next publishes. */
+function memoryBus() {
+  const acknowledged: RelayMessage[] = [];
+  let refuse = 0;
+  let publishes = 0;
+  const bus: Publisher & { acknowledged: RelayMessage[]; refuseNext(n: number): void; publishes(): number } = {
+    acknowledged,
+    refuseNext: (n) => (refuse = n),
+    publishes: () => publishes,
+    async publish(messages) {
+      publishes++;
+      if (refuse > 0) {
+        refuse--;
+        throw new Error('broker unavailable');
+      }
+      acknowledged.push(...messages);
+    },
+    async close() {},
+  };
+  return bus;
+}
+
+async function seed(dir: string) {
+  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const clock = virtualClock(Date.UTC(2026, 0, 1, 8));
+  const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings });
+  for (const account of ['alice', 'bob']) {
+    await handler.execute(account, { type: 'start' }, actor);
+    clock.advance(30_000);
+    await handler.execute(account, { type: 'heartbeat' }, actor);
+  }
+  await handler.execute('alice', { type: 'stop' }, actor);
+  return { store, handler, clock };
+}
+
+t.test('publishes every event in order, keyed by account, with id, type and position headers', async (t) => {
+  const dir = t.testdir();
+  const { store } = await seed(dir);
+  const bus = memoryBus();
+  const relay = startRelay({ store, publisher: bus, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')) });
+  await relay.caughtUp;
+  t.equal(bus.acknowledged.length, 5);
+  t.same(bus.acknowledged.map((m) => m.key), ['alice', 'alice', 'bob', 'bob', 'alice']);
+  t.same(bus.acknowledged.map((m) => m.headers.position), ['1', '2', '3', '4', '5']);
+  t.same(bus.acknowledged.map((m) => m.headers['event-type']), ['MiningStarted', 'Heartbeat', 'MiningStarted', 'Heartbeat', 'MiningStopped']);
+  const first = JSON.parse(bus.acknowledged[0]!.value);
+  t.equal(first.id, bus.acknowledged[0]!.headers['event-id']);
+  t.equal(first.data.accountId, 'alice');
+  await relay.stop();
+  await store.close();
+});
+
+t.test('a restart continues from the checkpoint and follows live appends', async (t) => {
+  const dir = t.testdir();
+  const { store, handler } = await seed(dir);
+  const first = memoryBus();
+  const relay = startRelay({ store, publisher: first, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')) });
+  await relay.caughtUp;
+  await relay.stop();
+
+  const second = memoryBus();
+  const again = startRelay({ store, publisher: second, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')) });
+  await again.caughtUp;
+  t.equal(second.acknowledged.length, 0, 'nothing acknowledged is sent again');
+  await handler.execute('bob', { type: 'stop' }, actor);
+  while (second.acknowledged.length < 1) await new Promise((r) => setImmediate(r));
+  t.equal(second.acknowledged[0]!.headers.position, '6');
+  t.equal(second.acknowledged[0]!.headers['event-type'], 'MiningStopped');
+  await again.stop();
+  await store.close();
+});
+
+t.test('a refused publish is retried and the checkpoint does not move past it (at least once)', async (t) => {
+  const dir = t.testdir();
+  const { store } = await seed(dir);
+  const bus = memoryBus();
+  bus.refuseNext(3);
+  const attempts: number[] = [];
+  const relay = startRelay({
+    store, publisher: bus, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')),
+    backoff: async (attempt) => void attempts.push(attempt),
+  });
+  await relay.caughtUp;
+  t.same(attempts, [1, 2, 3]);
+  t.equal(bus.acknowledged.length, 5);
+  t.equal(relay.published(), 5);
+  await relay.stop();
+  const checkpoint = sqliteCheckpoint(join(dir, 'relay.db'));
+  t.equal(checkpoint.load(), 5n);
+  checkpoint.close();
+  await store.close();
+});

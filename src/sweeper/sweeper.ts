@@ -1,0 +1,167 @@
+// The sweeper: a deadline index that follows the store, and a pass every intervalMs that issues
+// `expire` through the same command handler as the API. Balances never depend on it: it only
+// records, at each session's own deadline, the stop that the decider would record anyway.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Registry } from 'prom-client';
+import type { Clock } from '../commands/clock.js';
+import type { CommandHandler } from '../commands/handler.js';
+import { silentLogger, type Logger } from '../config/logger.js';
+import type { EventStore } from '../store/port.js';
+import { followStore, stopLagMs, type ActiveSessionSource } from './follower.js';
+import { createSweeperMetrics } from './metrics.js';
+import { runPass } from './pass.js';
+import { createSessionIndex } from './session-index.js';
+import { validateShard, type Shard } from './shard.js';
+
+export interface SweeperOptions {
+  store: EventStore;
+  handler: CommandHandler;
+  clock: Clock;
+  /** Time between passes; 0 runs no timer (passes only through sweepOnce, as tests do). */
+  intervalMs: number;
+  /** A session is due when now > deadline + graceMs (clock skew between nodes). */
+  graceMs: number;
+  logger?: Logger;
+  registry?: Registry;
+  /** This instance sweeps only the accounts of shard `index` of `count` (0-based). */
+  shard?: Shard;
+  /** Recorded as the stops' actor id; default `sweeper-<host>-<pid>`. */
+  sweeperId?: string;
+  /** Expire commands in flight at once (default 64). */
+  concurrency?: number;
+  /** Seed the index with the read model's active sessions and follow from its checkpoint, instead of from the start. */
+  readModel?: ActiveSessionSource;
+  /** Longest wait, before a pass, for the index to reach the store's head (default 1000 ms). */
+  syncTimeoutMs?: number;
+}
+
+export interface SweeperStats {
+  activeSessions: number;
+  overdue: number;
+  stops: number;
+}
+
+export interface Sweeper {
+  /** one pass: expire every session overdue at clock.now(); resolves to the number of stops written */
+  sweepOnce(): Promise<number>;
+  /** resolves when the index has caught up with the store */
+  caughtUp: Promise<void>;
+  stats(): SweeperStats;
+  stop(): Promise<void>;
+  /** Resolves with the error when following the store fails (the sweeper then stops sweeping). */
+  readonly failure: Promise<Error>;
+  readonly sweeperId: string;
+}
+
+function defaultSweeperId(): string {
+  return `sweeper-${hostname()}-${process.pid}`.slice(0, 200);
+}
+
+export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
+  const { clock, graceMs, intervalMs } = options;
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new RangeError(`intervalMs must be >= 0, got ${intervalMs}`);
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`graceMs must be >= 0, got ${graceMs}`);
+  const shard = options.shard ? validateShard(options.shard) : undefined;
+  const logger = options.logger ?? silentLogger;
+  const sweeperId = options.sweeperId ?? defaultSweeperId();
+  const index = createSessionIndex();
+  const stats = { stops: 0 };
+  const overdue = () => index.countOverdue(clock.now()) + index.taken;
+  const metrics = createSweeperMetrics(options.registry ?? new Registry(), {
+    activeSessions: () => index.size,
+    overdueSessions: overdue,
+  });
+
+  const startedAt = performance.now();
+  const follower = followStore({
+    store: options.store,
+    index,
+    logger,
+    shard,
+    readModel: options.readModel,
+    onLiveStop(event, metadata) {
+      if (metadata.actor.kind === 'sweeper' && metadata.actor.id === sweeperId) metrics.lag(stopLagMs(event, metadata));
+    },
+  });
+  logger.info({ sweeperId, shard, intervalMs, graceMs }, 'sweeper: building the deadline index');
+
+  let stopping = false;
+  let passes = 0;
+  async function pass(): Promise<number> {
+    await follower.caughtUp;
+    await follower.syncToHead(options.syncTimeoutMs ?? 1000);
+    if (stopping) return 0;
+    const began = performance.now();
+    const now = clock.now();
+    const outcome = await runPass({
+      index, handler: options.handler, metrics, sweeperId,
+      correlationId: randomUUID(),
+      dueBefore: now - graceMs,
+      concurrency: options.concurrency ?? 64,
+      stopping: () => stopping,
+    });
+    const seconds = (performance.now() - began) / 1000;
+    metrics.passDone(seconds);
+    stats.stops += outcome.stops;
+    passes++;
+    if (outcome.failures > 0) {
+      logger.warn({ err: outcome.firstFailure, failures: outcome.failures, pass: passes }, 'sweeper: expire commands failed; retrying next pass');
+    }
+    if (outcome.asked > 0) logger.info({ pass: passes, asked: outcome.asked, stops: outcome.stops, seconds }, 'sweeper: pass');
+    return outcome.stops;
+  }
+
+  let chain: Promise<unknown> = Promise.resolve();
+  function sweepOnce(): Promise<number> {
+    const next = chain.then(pass);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let ticking = false;
+  function tick(): void {
+    if (ticking || stopping) return;
+    ticking = true;
+    sweepOnce()
+      .catch((error: unknown) => logger.error({ err: error }, 'sweeper: pass failed'))
+      .finally(() => (ticking = false));
+  }
+  follower.caughtUp.then(
+    () => {
+      logger.info(
+        { activeSessions: index.size, position: follower.position.toString(), ms: Math.round(performance.now() - startedAt) },
+        'sweeper: index caught up',
+      );
+      if (intervalMs > 0 && !stopping) {
+        timer = setInterval(tick, intervalMs);
+        tick(); // after a restart, the overdue backlog goes at once
+      }
+    },
+    () => undefined,
+  );
+
+  void follower.failure.then(() => {
+    if (timer) clearInterval(timer);
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    sweepOnce,
+    caughtUp: follower.caughtUp,
+    failure: follower.failure,
+    sweeperId,
+    stats: () => ({ activeSessions: index.size, overdue: overdue(), stops: stats.stops }),
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        if (timer) clearInterval(timer);
+        await chain;
+        await follower.stop();
+        logger.info({ sweeperId, stops: stats.stops }, 'sweeper: stopped');
+      })();
+      return stopped;
+    },
+  };
+}

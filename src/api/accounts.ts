@@ -1,0 +1,120 @@
+// GET /v1/accounts/:accountId, …/sessions and …/audit: answered from the read model, with
+// ?minPosition= to wait (bounded) until the read model has applied the client's own write.
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Clock } from '../commands/clock.js';
+import { formatTokens } from '../domain/money.js';
+import { isExpired } from '../domain/session.js';
+import { InvalidCursorError, type ReadModel } from '../projections/read-model.js';
+import type { EventStore } from '../store/port.js';
+import { ApiError } from './errors.js';
+import { AccountParams, errorResponses, nullable, PositionString, ReadQuery, Session, TokenAmount, Units } from './schemas.js';
+import { sessionView } from './views.js';
+
+export interface AccountRoutesOptions {
+  store: EventStore;
+  readModel: ReadModel;
+  clock: Clock;
+  heartbeatIntervalMs: number;
+  /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
+  audit: (accountId: string) => Promise<unknown>;
+  /** How long ?minPosition= may wait; SPEC: 2 s. */
+  readWaitMs: number;
+}
+
+const AccountAnswer = Type.Object({
+  accountId: Type.String(),
+  balance: TokenAmount,
+  balanceUnits: Units,
+  creditedMs: Type.Integer({ minimum: 0 }),
+  mining: Type.Boolean({ description: 'a session is active and not past its deadline now' }),
+  session: nullable(Session),
+  position: PositionString,
+});
+const SessionsQuery = Type.Object(
+  {
+    ...ReadQuery.properties,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+const SessionsAnswer = Type.Object({
+  sessions: Type.Array(Session, { description: 'newest first' }),
+  nextCursor: nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
+});
+const AuditAnswer = Type.Object(
+  {
+    accountId: Type.String(),
+    replayedBalanceUnits: Type.String(),
+    projectedBalanceUnits: Type.String(),
+    matches: Type.Boolean(),
+  },
+  { additionalProperties: true, description: 'the replay ledger (SPEC §4): sessions oldest first, each interval and why' },
+);
+
+export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> = (app, options, done) => {
+  const { store, readModel, clock, heartbeatIntervalMs, readWaitMs } = options;
+
+  /** Read-your-writes: wait until the read model has applied `minPosition`. */
+  async function awaitPosition(minPosition: string | undefined): Promise<void> {
+    if (minPosition === undefined) return;
+    const target = BigInt(minPosition);
+    if (readModel.position() >= target) return;
+    const head = await store.headPosition();
+    if (target > (head === 'start' ? 0n : head)) {
+      throw new ApiError(400, 'VALIDATION_FAILED', `minPosition ${target} lies beyond the store's last position ${head === 'start' ? 0 : head}`);
+    }
+    if (!(await readModel.waitForPosition(target, readWaitMs))) {
+      throw new ApiError(503, 'UNAVAILABLE', `the read model has not reached position ${target} within ${readWaitMs} ms`, 1);
+    }
+  }
+
+  const common = { params: AccountParams, security: [{ bearerAuth: [] }], tags: ['accounts'] };
+  app.get('/', {
+    config: { access: 'read' },
+    schema: { ...common, querystring: ReadQuery, summary: 'Balance and the active session', response: { 200: AccountAnswer, ...errorResponses } },
+  }, async (request) => {
+    await awaitPosition(request.query.minPosition);
+    const { accountId } = request.params;
+    const view = readModel.account(accountId);
+    if (view === null) {
+      return { accountId, balance: formatTokens(0n), balanceUnits: '0', creditedMs: 0, mining: false, session: null, position: '0' };
+    }
+    const active = view.active;
+    return {
+      accountId,
+      balance: formatTokens(view.balanceUnits),
+      balanceUnits: view.balanceUnits.toString(),
+      creditedMs: view.creditedMs,
+      mining: active !== null && !isExpired(active, clock.now()),
+      session: active === null ? null : sessionView(active, heartbeatIntervalMs),
+      position: view.position.toString(),
+    };
+  });
+
+  app.get('/sessions', {
+    config: { access: 'read' },
+    schema: { ...common, querystring: SessionsQuery, summary: 'Sessions, newest first, paginated', response: { 200: SessionsAnswer, ...errorResponses } },
+  }, async (request) => {
+    const { minPosition, limit, cursor } = request.query;
+    await awaitPosition(minPosition);
+    try {
+      const page = readModel.sessions(request.params.accountId, { limit: limit ?? 20, cursor });
+      return { sessions: page.sessions.map((s) => sessionView(s, heartbeatIntervalMs)), nextCursor: page.nextCursor };
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new ApiError(400, 'VALIDATION_FAILED', 'cursor is not one this server issued');
+      throw error;
+    }
+  });
+
+  app.get('/audit', {
+    config: { access: 'read' },
+    schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditAnswer, ...errorResponses } },
+  }, async (request) => {
+    await awaitPosition(request.query.minPosition);
+    return (await options.audit(request.params.accountId)) as Static<typeof AuditAnswer>;
+  });
+
+  done();
+};

@@ -1,0 +1,143 @@
+// The HTTP API as a Fastify instance: everything it needs comes in as dependencies (no environment
+// is read here), so tests build it around a virtual clock and `serve` around the system clock.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../commands/clock.js';
+import type { CommandHandler } from '../commands/handler.js';
+import type { Logger } from '../config/logger.js';
+import type { ReadModel } from '../projections/read-model.js';
+import type { EventStore } from '../store/port.js';
+import { accountRoutes } from './accounts.js';
+import { tokenVerifier } from './auth.js';
+import { frameworkErrors, installErrorHandling } from './errors.js';
+import { installGuard } from './guard.js';
+import { healthRoutes } from './health.js';
+import { installMetrics, type MetricSources } from './metrics.js';
+import { miningRoutes } from './mining.js';
+import { rateLimiter } from './rate-limit.js';
+import { installRequestLog } from './request-log.js';
+
+export interface ApiSettings {
+  /** HEARTBEAT_INTERVAL_MS, advertised in every session. */
+  heartbeatIntervalMs: number;
+  /** COMMAND_RATE_LIMIT_PER_MINUTE; 0 = off. */
+  commandRateLimitPerMinute: number;
+  /** Largest request body in bytes (default 16 KiB: a heartbeat is under 100). */
+  bodyLimit?: number;
+  /** How long ?minPosition= waits (default 2000 ms, SPEC §5). */
+  readWaitMs?: number;
+  /** /readyz: how far the read model may trail the store (default 10,000 positions). */
+  readyMaxLag?: bigint;
+}
+
+export interface ApiDeps {
+  settings: ApiSettings;
+  store: EventStore;
+  handler: CommandHandler;
+  readModel: ReadModel;
+  /** The auditor's ledger of one account (src/projections/audit.ts), returned verbatim. */
+  audit: (accountId: string) => Promise<unknown>;
+  clock: Clock;
+  /** HS256 key. */
+  secret: Buffer;
+  registry: Registry;
+  /** Omitted: no logging. */
+  logger?: Logger;
+  /** The projector's initial catch-up, for /readyz. */
+  caughtUp?: Promise<void>;
+  metrics?: MetricSources;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+-]{1,128}$/;
+
+/** The client's x-request-id / x-correlation-id when it is sane, else a cheap process-unique id. */
+function requestIdGenerator(): (req: IncomingMessage) => string {
+  const boot = randomBytes(6).toString('base64url');
+  let counter = 0;
+  return (req) => {
+    const given = req.headers['x-request-id'] ?? req.headers['x-correlation-id'];
+    if (typeof given === 'string' && SANE_REQUEST_ID.test(given)) return given;
+    return `${boot}-${(++counter).toString(36)}`;
+  };
+}
+
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'mining-ledger',
+        version: '1',
+        description: 'Event-sourced mining ledger: balances count only time between heartbeats. See docs/api.md.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const { settings, clock } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    disableRequestLogging: true,
+    genReqId: requestIdGenerator(),
+    bodyLimit: settings.bodyLimit ?? 16 * 1024,
+    // Requests that reach a closing server are still answered (with Connection: close).
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    // Long enough for any account id, so a too-long one is 400 INVALID_ACCOUNT_ID, not 404.
+    routerOptions: { maxParamLength: 2048 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    frameworkErrors,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  installJsonOnly(app);
+  installRequestLog(app);
+  const metrics = installMetrics(app, deps.registry, deps.metrics ?? {});
+  await registerDocs(app);
+
+  await app.register(healthRoutes, {
+    store: deps.store,
+    readModel: deps.readModel,
+    ...(deps.caughtUp ? { caughtUp: deps.caughtUp } : {}),
+    maxLag: settings.readyMaxLag ?? 10_000n,
+    storeTimeoutMs: 1000,
+  });
+  await app.register(async (v1) => {
+    installGuard(v1, tokenVerifier(deps.secret), clock);
+    await v1.register(miningRoutes, {
+      prefix: '/mining',
+      handler: deps.handler,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      limiter: rateLimiter(settings.commandRateLimitPerMinute, clock),
+      metrics,
+    });
+    await v1.register(accountRoutes, {
+      store: deps.store,
+      readModel: deps.readModel,
+      clock,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      audit: deps.audit,
+      readWaitMs: settings.readWaitMs ?? 2000,
+    });
+  }, { prefix: '/v1/accounts/:accountId' });
+  return app;
+}
+
+/** Bodies are JSON or nothing: no text/plain parser, and an empty JSON body means "no fields". */
+function installJsonOnly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+}

@@ -1,0 +1,27 @@
+// One structured line per finished request, carrying Fastify's request id (reqId). Successes log
+// at debug, so the hot path costs a level check; client errors at info, server errors at error.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../config/logger.js';
+
+type Level = 'debug' | 'info' | 'error';
+
+export function installRequestLog(app: FastifyInstance): void {
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  // The level is fixed for the process's life: decide once which lines are written at all.
+  const root = app.log as unknown as Partial<Logger>;
+  const enabled = (level: Level) => (root.isLevelEnabled ? root.isLevelEnabled(level) : false);
+  const debug = enabled('debug');
+  const info = enabled('info');
+  const error = enabled('error');
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    const status = reply.statusCode;
+    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+    if (level === 'debug' ? debug : level === 'info' ? info : error) {
+      request.log[level]({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
+    }
+    done();
+  });
+}

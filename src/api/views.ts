@@ -1,0 +1,26 @@
+// Domain values as the wire shows them: ISO times, 8-decimal token strings, integer-string units.
+// The rules themselves (deadline, earnings) come from src/domain; nothing is re-derived here.
+import { formatTokens } from '../domain/money.js';
+import { deadlineOf, sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
+import { toIso } from '../domain/time.js';
+import type { SessionBody } from './schemas.js';
+
+export function sessionView(session: SessionAccrual, heartbeatIntervalMs: number): SessionBody {
+  const earnedUnits = sessionEarnedUnits(session);
+  const stopped = session.stoppedAt !== null;
+  return {
+    sessionId: session.sessionId,
+    startedAt: toIso(session.startedAt),
+    lastHeartbeatAt: session.lastHeartbeatAt === null ? null : toIso(session.lastHeartbeatAt),
+    deadline: stopped ? null : toIso(deadlineOf(session)),
+    stoppedAt: stopped ? toIso(session.stoppedAt as number) : null,
+    reason: session.reason,
+    ratePerHour: formatTokens(session.rateUnitsPerHour),
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs: session.heartbeatTimeoutMs,
+    maxSessionMs: session.maxSessionMs,
+    creditedMs: session.creditedMs,
+    earned: formatTokens(earnedUnits),
+    earnedUnits: earnedUnits.toString(),
+  };
+}

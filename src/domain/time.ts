@@ -14,20 +14,21 @@ export function parseIso(text: string): number | undefined {
   return ms;
 }
 
-/** "12h44m", "5m", "30s", "1.5s", "250ms": short durations for the auditor's ledger. */
+function seconds(ms: number): string {
+  const value = ms / 1000;
+  return `${Number.isInteger(value) ? value : value.toFixed(3).replace(/0+$/, '')}s`;
+}
+
+/** "12h44m", "5m", "30s", "1.5s", "5m0.001s", "250ms": short durations for the auditor's ledger. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) {
-    const seconds = ms / 1000;
-    return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(3).replace(/0+$/, '')}s`;
-  }
-  const totalSeconds = Math.floor(ms / 1000);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  // Keep the milliseconds: a gap of T + 1 ms must not read as "5m > timeout 5m".
+  const rest = ms % 60_000;
   let text = '';
   if (hours) text += `${hours}h`;
   if (minutes) text += `${minutes}m`;
-  if (seconds) text += `${seconds}s`;
+  if (rest) text += seconds(rest);
   return text;
 }

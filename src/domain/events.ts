@@ -1,6 +1,7 @@
 // The three facts of mining, their schemas, and validation on write and on read.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { MAX_UNITS } from './money.js';
 import { parseIso } from './time.js';
 
 export const SCHEMA_VERSION = 1;
@@ -96,6 +97,10 @@ export function validateEvent(type: string, data: unknown, where = 'event'): Min
   if (!check.Check(data)) throw new EventValidationError(`${where}: ${type} data ${firstError(check, data)}`);
   const at = (data as { at: string }).at;
   if (parseIso(at) === undefined) throw new EventValidationError(`${where}: ${type} has an impossible time "${at}"`);
+  // 19 digits pass the pattern; the largest amount accepted anywhere is a signed 64-bit count of units.
+  if (type === 'MiningStarted' && BigInt((data as MiningStartedData).rateUnitsPerHour) > MAX_UNITS) {
+    throw new EventValidationError(`${where}: MiningStarted rateUnitsPerHour is larger than ${MAX_UNITS}`);
+  }
   return { type, data } as MiningEvent;
 }
 

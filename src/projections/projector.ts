@@ -1,0 +1,221 @@
+// The projector: a checkpointed subscription that keeps the read models. Events are folded in
+// memory and written with the checkpoint in one transaction, so a crash at any instant neither skips
+// nor double-applies an event. It follows a `rebuild --swap` (the file renamed over its path).
+import { resolve } from 'node:path';
+import type { Registry } from 'prom-client';
+import { silentLogger, type Logger } from '../config/logger.js';
+import { EventValidationError, STREAM_PREFIX } from '../domain/events.js';
+import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
+import { CheckpointMovedError, createEngine, type ProjectionEngine } from './engine.js';
+import { projectorMetrics } from './metrics.js';
+import { createQueries, type ReadModelQueries } from './queries.js';
+import type { ReadModel } from './read-model.js';
+import { fileIdentity, isMovedError, openWritable } from './schema.js';
+import { readModelFacade } from './sqlite-read-model.js';
+import { positionWaiters } from './waiters.js';
+
+export interface Projector {
+  readModel: ReadModel;
+  /** Resolves once the backlog present at start has been committed. */
+  caughtUp: Promise<void>;
+  /** Events the store has beyond the checkpoint (position distance; exact for the SQLite store). */
+  lag(): Promise<bigint>;
+  /** Commits what is applied, stops following and closes the file. */
+  stop(): Promise<void>;
+}
+
+export interface ProjectorOptions {
+  store: EventStore;
+  readModelPath: string;
+  logger?: Logger;
+  registry?: Registry;
+  /** Events per subscription batch. */
+  batchSize?: number;
+  /** Commit at the latest after this many applied events… */
+  maxPendingEvents?: number;
+  /** …or this long after the first uncommitted one (ms); a read-your-writes waiter commits at once. */
+  flushIntervalMs?: number;
+  /** How often to look for a swapped file (ms). */
+  swapCheckIntervalMs?: number;
+  /** Accounts kept in memory between commits. */
+  cacheLimit?: number;
+  /** First retry delay after a store error (ms); doubles up to 30 s. */
+  retryDelayMs?: number;
+}
+
+interface Connection {
+  db: import('better-sqlite3').Database;
+  identity: string;
+  queries: ReadModelQueries;
+  engine: ProjectionEngine;
+}
+
+function connect(path: string, cacheLimit: number): Connection {
+  const { db, identity } = openWritable(path);
+  return { db, identity, queries: createQueries(db), engine: createEngine(db, { cacheLimit }) };
+}
+
+export async function startProjector(options: ProjectorOptions): Promise<Projector> {
+  const path = resolve(options.readModelPath);
+  const { store } = options;
+  const logger = options.logger ?? silentLogger;
+  const batchSize = options.batchSize ?? 1000;
+  const maxPending = options.maxPendingEvents ?? 10_000;
+  const flushIntervalMs = options.flushIntervalMs ?? 50;
+  const cacheLimit = options.cacheLimit ?? 100_000;
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+
+  let conn = connect(path, cacheLimit);
+  let subscription: Subscription | null = null;
+  let restarting: Promise<void> | null = null;
+  let stopping: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let isCaughtUp = false;
+  const waiters = positionWaiters(() => conn.engine.flushedPosition());
+  let caughtUpSettle!: { resolve: () => void; reject: (error: unknown) => void };
+  const caughtUp = new Promise<void>((resolve, reject) => (caughtUpSettle = { resolve, reject }));
+  caughtUp.catch(() => undefined);
+
+  async function lag(): Promise<bigint> {
+    const head = await store.headPosition();
+    const behind = head === 'start' ? 0n : head - conn.engine.flushedPosition();
+    return behind > 0n ? behind : 0n;
+  }
+  const metrics = projectorMetrics(options.registry, { position: () => conn.engine.flushedPosition(), lag });
+
+  const swapped = () => {
+    const identity = fileIdentity(path);
+    return identity !== null && identity !== conn.identity;
+  };
+
+  function flushNow(): void {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (restarting || conn.engine.pendingEvents() === 0) return;
+    if (swapped()) return restart('swap');
+    try {
+      conn.engine.flush();
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) {
+        logger.warn({ err: error }, 'another process moved the read-model checkpoint; continuing from it');
+        return restart('checkpoint');
+      }
+      if (isMovedError(error)) return restart('swap');
+      return fail(error);
+    }
+    metrics.flushed();
+    waiters.notify();
+  }
+
+  function onEvents(batch: RecordedEvent[]): void {
+    if (restarting || stopping) return;
+    metrics.eventsApplied(conn.engine.apply(batch));
+    failures = 0;
+    const lowest = waiters.lowestTarget();
+    if (conn.engine.pendingEvents() >= maxPending || (lowest !== null && conn.engine.appliedPosition() >= lowest)) flushNow();
+    else flushTimer ??= setTimeout(flushNow, flushIntervalMs);
+  }
+
+  function onCaughtUp(): void {
+    if (restarting || stopping) return;
+    flushNow();
+    if (isCaughtUp) return;
+    isCaughtUp = true;
+    logger.info({ position: conn.engine.flushedPosition().toString() }, 'projector caught up');
+    caughtUpSettle.resolve();
+  }
+
+  function subscribe(): void {
+    const from = conn.engine.appliedPosition();
+    subscription = store.subscribeToAll(
+      { from: from === 0n ? 'start' : from, prefix: STREAM_PREFIX, batchSize },
+      { onEvents, onCaughtUp, onError: fail },
+    );
+  }
+
+  /** Stops the subscription, re-reads (or reopens) the file, and follows from its checkpoint. */
+  function restart(reason: 'swap' | 'checkpoint' | 'retry'): void {
+    if (restarting || stopping) return;
+    logger.debug({ reason }, 'projector restarting its subscription');
+    restarting = (async () => {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      await subscription?.stop();
+      subscription = null;
+      if (swapped()) {
+        const previous = conn;
+        conn = connect(path, cacheLimit);
+        previous.db.close();
+        metrics.swapped();
+        logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
+      } else {
+        conn.engine.reset();
+      }
+      waiters.notify();
+    })()
+      .then(() => {
+        restarting = null;
+        if (!stopping) subscribe();
+      })
+      .catch((error: unknown) => {
+        restarting = null;
+        fail(error);
+      });
+  }
+
+  function fail(error: unknown): void {
+    if (stopping) return;
+    if (error instanceof EventValidationError) {
+      logger.fatal({ err: error }, 'projector stopped: an event in the store cannot be read');
+      if (!isCaughtUp) caughtUpSettle.reject(error);
+      void subscription?.stop();
+      return;
+    }
+    const delay = Math.min(30_000, retryDelayMs * 2 ** failures++);
+    logger.error({ err: error, retryInMs: delay }, 'projector failed; retrying from its checkpoint');
+    retryTimer = setTimeout(() => restart('retry'), delay);
+  }
+
+  const swapTimer = setInterval(() => {
+    if (!restarting && !stopping && swapped()) restart('swap');
+  }, options.swapCheckIntervalMs ?? 250);
+  swapTimer.unref();
+
+  async function stop(): Promise<void> {
+    clearInterval(swapTimer);
+    clearTimeout(retryTimer);
+    while (restarting) await restarting;
+    await subscription?.stop();
+    clearTimeout(flushTimer);
+    try {
+      if (!swapped()) conn.engine.flush();
+    } catch (error) {
+      logger.warn({ err: error }, 'projector could not commit on stop; the events will be applied again on restart');
+    }
+    waiters.cancelAll();
+    if (!isCaughtUp) caughtUpSettle.reject(new Error('projector stopped before catching up'));
+    conn.db.close();
+  }
+
+  const readModel = readModelFacade({
+    query: (run) => run(conn.queries),
+    position: () => conn.engine.flushedPosition(),
+    waiters,
+    onWait(target) {
+      if (conn.engine.appliedPosition() >= target) setImmediate(flushNow);
+    },
+    close() {
+      void (stopping ??= stop());
+    },
+  });
+
+  subscribe();
+  return {
+    readModel,
+    caughtUp,
+    lag,
+    stop: () => (stopping ??= stop()),
+  };
+}

@@ -44,8 +44,14 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/** The store cannot take or answer the request now; retrying later (with the same event ids) is safe. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+}
+
+/** The store refused an append for its content (not JSON, a repeated or foreign event id): a bug, not worth a retry. */
+export class InvalidAppendError extends Error {
+  override readonly name = 'InvalidAppendError';
 }
 
 export interface ReadStreamOptions {

@@ -1,20 +1,26 @@
 // A catch-up subscription over the embedded store: the backlog in batches, a caught-up signal,
 // then live events as commits are noticed. Restartable from any checkpoint.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
+import type { FromPosition, Subscription, SubscriptionHandler } from '../port.js';
+import type { ScannedPage } from './reader.js';
+
+export interface CommitSignal {
+  stopped: boolean;
+  wake?: () => void;
+}
 
 export interface SubscriptionSource {
   from: FromPosition;
   batchSize: number;
-  readPage(after: bigint, limit: number): RecordedEvent[];
+  readPage(after: bigint, limit: number): ScannedPage;
   commitCount(): number;
-  waitForCommit(after: number, signal: { stopped: boolean; wake?: () => void }): Promise<void>;
+  waitForCommit(after: number, signal: CommitSignal): Promise<void>;
   isClosed(): boolean;
   handler: SubscriptionHandler;
 }
 
 export function createSubscription(source: SubscriptionSource): Subscription {
-  const signal: { stopped: boolean; wake?: () => void } = { stopped: false };
+  const signal: CommitSignal = { stopped: false };
   const { handler } = source;
 
   async function run(): Promise<void> {
@@ -22,10 +28,11 @@ export function createSubscription(source: SubscriptionSource): Subscription {
     let caughtUp = false;
     while (!signal.stopped && !source.isClosed()) {
       const seen = source.commitCount();
-      const batch = source.readPage(after, source.batchSize);
-      if (batch.length > 0) {
-        await handler.onEvents(batch);
-        after = batch[batch.length - 1]!.position;
+      const page = source.readPage(after, source.batchSize);
+      // Skip what the filter passed over too, so a rare prefix does not rescan the log on every commit.
+      if (page.scannedTo > after) after = page.scannedTo;
+      if (page.events.length > 0) {
+        await handler.onEvents(page.events);
         // Let HTTP and timers breathe between backlog batches.
         await yieldToLoop();
         continue;

@@ -3,21 +3,30 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openWriter, type AppendRequest } from './writer.js';
 
+export interface WriterWorkerData {
+  path: string;
+  /** Pause between index passes once caught up (ms); 0: index only when asked. */
+  indexIntervalMs: number;
+}
+
 export type WriterMessage =
   | { kind: 'append'; seq: number; batch: AppendRequest[] }
-  | { kind: 'close' };
+  | { kind: 'index'; seq: number }
+  | { kind: 'close'; seq: number };
 
-const INDEX_EVERY_MS = 100;
+/** Events per index transaction: small enough that appends queued behind it wait only milliseconds. */
+const INDEX_CHUNK = 10_000;
 const port = parentPort!;
-const writer = openWriter((workerData as { path: string }).path);
+const { path, indexIntervalMs } = workerData as WriterWorkerData;
+const writer = openWriter(path);
 let queue: Extract<WriterMessage, { kind: 'append' }>[] = [];
 let scheduled = false;
-
-// Catch up the per-stream index left behind by a process that stopped before indexing.
-while (writer.indexTail() > 0);
+let closing = false;
+let indexTimer: NodeJS.Timeout | undefined;
 
 function flush(): void {
   scheduled = false;
+  if (queue.length === 0) return;
   const messages = queue;
   queue = [];
   const batch = messages.flatMap((m) => m.batch);
@@ -34,31 +43,56 @@ function flush(): void {
   }
 }
 
-const indexTimer = setInterval(() => {
+function indexChunk(): number {
   try {
-    writer.indexTail();
+    return writer.indexTail(INDEX_CHUNK);
   } catch {
-    // Busy with another process's commit: the next tick retries; reads cover the unindexed tail.
+    // Busy with another process's commit: the next pass retries; reads cover the unindexed tail.
+    return 0;
   }
-}, INDEX_EVERY_MS);
+}
+
+/** One chunk per turn, so appends interleave with a long catch-up (a large store left unindexed). */
+function indexPass(): void {
+  indexTimer = undefined;
+  if (closing) return;
+  if (indexChunk() >= INDEX_CHUNK) indexTimer = setTimeout(indexPass, 0);
+  else if (indexIntervalMs > 0) indexTimer = setTimeout(indexPass, indexIntervalMs);
+}
+
+function close(seq: number): void {
+  closing = true;
+  if (indexTimer) clearTimeout(indexTimer);
+  flush();
+  writer.close();
+  port.postMessage({ kind: 'closed', seq });
+  port.close();
+}
 
 port.on('message', (message: WriterMessage) => {
-  if (message.kind === 'append') {
-    queue.push(message);
-    // Messages that arrived in the same turn go into one transaction: group commit.
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-    return;
-  }
-  clearInterval(indexTimer);
-  if (queue.length) flush();
-  try {
-    while (writer.indexTail() > 0);
-  } finally {
-    writer.close();
-    port.postMessage({ kind: 'closed' });
+  if (closing) return;
+  switch (message.kind) {
+    case 'append':
+      queue.push(message);
+      // Messages that arrived in the same turn go into one transaction: group commit.
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      return;
+    case 'index':
+      flush();
+      try {
+        let indexed = 0;
+        for (let n = writer.indexTail(INDEX_CHUNK); n > 0; n = writer.indexTail(INDEX_CHUNK)) indexed += n;
+        port.postMessage({ kind: 'indexed', seq: message.seq, count: indexed });
+      } catch (error) {
+        port.postMessage({ kind: 'failed', seq: message.seq, message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    case 'close':
+      close(message.seq);
   }
 });
 port.postMessage({ kind: 'ready' });
+if (indexIntervalMs > 0) indexTimer = setTimeout(indexPass, 0);

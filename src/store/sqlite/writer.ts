@@ -2,39 +2,40 @@
 // Runs inside the writer worker; revisions are checked here, under SQLite's write lock, so several
 // processes sharing the file serialize correctly.
 import Database from 'better-sqlite3';
+import { revisionMatches, type ExpectedRevision } from '../port.js';
+import type { SerializedEvent } from '../serialize.js';
 import { configureConnection, SCHEMA } from './schema.js';
-
-export interface SerializedEvent {
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
 
 export interface AppendRequest {
   stream: string;
-  /** 'no_stream' | 'any' | 'stream_exists' | exact revision. */
-  expected: string | bigint;
+  expected: ExpectedRevision;
   events: SerializedEvent[];
 }
 
 export type AppendOutcome =
   | { ok: true; nextExpectedRevision: bigint; position: bigint }
   | { ok: false; conflict: true; actual: bigint | 'no_stream' }
-  | { ok: false; conflict: false; message: string };
+  /** `invalid`: refused for its content; otherwise the store could not write it. */
+  | { ok: false; conflict: false; invalid: boolean; message: string };
 
 export interface Writer {
   appendBatch(batch: AppendRequest[]): AppendOutcome[];
-  /** Moves committed events into the per-stream index; returns how many it indexed. */
-  indexTail(limit?: number): number;
+  /** Moves up to `limit` committed events into the per-stream index; returns how many it indexed. */
+  indexTail(limit: number): number;
   close(): void;
 }
 
-function matches(expected: string | bigint, actual: bigint | 'no_stream'): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === 'no_stream';
-  if (expected === 'stream_exists') return actual !== 'no_stream';
-  return actual === expected;
+interface StoredAt {
+  stream: string;
+  revision: bigint;
+  position: bigint;
+}
+
+/** Errors that belong to one append's content; anything else (I/O, a full disk, a lock) fails the batch. */
+function isRequestFault(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH';
+  return error instanceof TypeError || error instanceof RangeError;
 }
 
 export function openWriter(path: string): Writer {
@@ -43,14 +44,10 @@ export function openWriter(path: string): Writer {
   db.exec(SCHEMA);
   db.defaultSafeIntegers(true);
 
-  const streamRow = db.prepare<[string], { revision: bigint; position: bigint }>(
-    'SELECT revision, position FROM streams WHERE stream = ?',
-  );
+  const streamRow = db.prepare<[string], { revision: bigint; position: bigint }>('SELECT revision, position FROM streams WHERE stream = ?');
   const upsertStream = db.prepare('INSERT INTO streams(stream, revision, position) VALUES (?, ?, ?) ON CONFLICT(stream) DO UPDATE SET revision = excluded.revision, position = excluded.position');
   const insertEvent = db.prepare('INSERT INTO events(stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
-  const eventById = db.prepare<[string], { stream: string; revision: bigint; position: bigint }>(
-    'SELECT stream, revision, position FROM events WHERE id = ?',
-  );
+  const eventById = db.prepare<[string], StoredAt>('SELECT stream, revision, position FROM events WHERE id = ?');
   const indexedPosition = db.prepare<[], { value: bigint }>("SELECT value FROM store_meta WHERE key = 'indexed_position'");
   const setIndexed = db.prepare("UPDATE store_meta SET value = ? WHERE key = 'indexed_position'");
   const lastPosition = db.prepare<[], { p: bigint | null }>('SELECT max(position) AS p FROM events');
@@ -58,28 +55,35 @@ export function openWriter(path: string): Writer {
     'INSERT OR IGNORE INTO stream_index(stream, revision, position) SELECT stream, revision, position FROM events WHERE position > ? AND position <= ? ORDER BY stream, revision',
   );
 
-  /** A retried append whose events are already stored, in order, is a success, not a conflict. */
+  /** A retried append whose events are already stored, in order, where it expected them: a success. */
   function alreadyAppended(request: AppendRequest): AppendOutcome | undefined {
-    let previous: { stream: string; revision: bigint; position: bigint } | undefined;
+    const stored: StoredAt[] = [];
     for (const event of request.events) {
       const row = eventById.get(event.id);
       if (!row || row.stream !== request.stream) return undefined;
-      if (previous && row.revision !== previous.revision + 1n) return undefined;
-      previous = row;
+      if (stored.length > 0 && row.revision !== stored[stored.length - 1]!.revision + 1n) return undefined;
+      stored.push(row);
     }
-    if (!previous) return undefined;
-    const first = eventById.get(request.events[0]!.id)!;
-    const expectedOk =
-      typeof request.expected === 'bigint' ? first.revision === request.expected + 1n
-      : request.expected === 'no_stream' ? first.revision === 0n
-      : true;
-    return expectedOk ? { ok: true, nextExpectedRevision: previous.revision, position: previous.position } : undefined;
+    const first = stored[0];
+    const last = stored[stored.length - 1];
+    if (!first || !last) return undefined;
+    const { expected } = request;
+    const where = typeof expected === 'bigint' ? first.revision === expected + 1n : expected === 'no_stream' ? first.revision === 0n : true;
+    return where ? { ok: true, nextExpectedRevision: last.revision, position: last.position } : undefined;
+  }
+
+  /** An id that is already stored elsewhere: in another stream, or not where this append expected it. */
+  function foreignIdMessage(request: AppendRequest): string {
+    const taken = request.events.map((e) => ({ id: e.id, at: eventById.get(e.id) })).find((e) => e.at);
+    return taken?.at
+      ? `event id ${taken.id} is already stored in ${taken.at.stream} at revision ${taken.at.revision}`
+      : 'an event id in this append is already stored';
   }
 
   const appendOne = db.transaction((request: AppendRequest): AppendOutcome => {
     const row = streamRow.get(request.stream);
     const actual: bigint | 'no_stream' = row ? row.revision : 'no_stream';
-    if (!matches(request.expected, actual)) {
+    if (!revisionMatches(request.expected, actual)) {
       return alreadyAppended(request) ?? { ok: false, conflict: true, actual };
     }
     let revision = row ? row.revision : -1n;
@@ -99,11 +103,10 @@ export function openWriter(path: string): Writer {
         return appendOne(request);
       } catch (error) {
         // A nested transaction is a savepoint: this append rolled back alone, the batch goes on.
+        if (!isRequestFault(error)) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        if (message.includes('UNIQUE constraint failed: events.id')) {
-          return alreadyAppended(request) ?? { ok: false, conflict: false, message: 'an event id in this append is already stored' };
-        }
-        throw error;
+        if (message.includes('events.id')) return alreadyAppended(request) ?? { ok: false, conflict: false, invalid: true, message: foreignIdMessage(request) };
+        return { ok: false, conflict: false, invalid: true, message };
       }
     }),
   );
@@ -120,7 +123,11 @@ export function openWriter(path: string): Writer {
 
   return {
     appendBatch: (batch) => appendAll.immediate(batch),
-    indexTail: (limit = 50_000) => indexBatch.immediate(limit),
+    indexTail(limit) {
+      // Look before taking the write lock: an idle indexer must not make other processes wait.
+      if ((lastPosition.get()!.p ?? 0n) <= indexedPosition.get()!.value) return 0;
+      return indexBatch.immediate(limit);
+    },
     close: () => db.close(),
   };
 }

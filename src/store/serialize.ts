@@ -1,0 +1,40 @@
+// Checks an append's events before any adapter sends them anywhere: one bad event must fail its own
+// append with a clear error, never a whole group commit or a synchronous throw.
+import { InvalidAppendError, type EventToAppend } from './port.js';
+
+export interface SerializedEvent {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidAppendError(`${what} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (json === undefined) throw new InvalidAppendError(`${what} is not JSON (${typeof value})`);
+  return json;
+}
+
+/** Validates ids and types and serializes data and metadata; throws InvalidAppendError. */
+export function serializeEvents(stream: string, events: EventToAppend[]): SerializedEvent[] {
+  if (typeof stream !== 'string' || stream === '') throw new InvalidAppendError('stream name must be a non-empty string');
+  const seen = new Set<string>();
+  return events.map((event, i) => {
+    const what = `${stream} event ${i}`;
+    if (typeof event.id !== 'string' || event.id === '') throw new InvalidAppendError(`${what}: id must be a non-empty string`);
+    if (seen.has(event.id)) throw new InvalidAppendError(`${what}: id ${event.id} appears twice in one append`);
+    seen.add(event.id);
+    if (typeof event.type !== 'string' || event.type === '') throw new InvalidAppendError(`${what}: type must be a non-empty string`);
+    return {
+      id: event.id,
+      type: event.type,
+      data: toJson(event.data, `${what} (${event.type}) data`),
+      metadata: toJson(event.metadata, `${what} (${event.type}) metadata`),
+    };
+  });
+}

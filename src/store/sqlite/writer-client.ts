@@ -1,0 +1,154 @@
+// The main thread's side of the writer worker: appends issued in one turn of the event loop travel as
+// one message (one group commit). A writer that dies answers its in-flight appends as unavailable
+// (their outcome is unknown; a retry with the same event ids is safe) and the next append starts a new one.
+import { Worker } from 'node:worker_threads';
+import { StoreUnavailableError } from '../port.js';
+import type { AppendOutcome, AppendRequest } from './writer.js';
+import type { WriterMessage, WriterWorkerData } from './writer-worker.js';
+
+export interface WriterClientOptions extends WriterWorkerData {
+  /** Called after every answer from the writer: something may have been committed. */
+  onCommitted(): void;
+  onWriterStarted?: ((worker: Worker) => void) | undefined;
+}
+
+export interface WriterClient {
+  append(request: AppendRequest): Promise<AppendOutcome>;
+  /** Indexes every committed event now; resolves with how many it indexed. */
+  indexNow(): Promise<number>;
+  close(): Promise<void>;
+}
+
+type Reply = { kind: 'appended'; outcomes: AppendOutcome[] } | { kind: 'indexed'; count: number } | { kind: 'closed' };
+type WorkerReply = { seq: number } & (Reply | { kind: 'failed'; message: string });
+type Pending = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+type Outgoing = { request: AppendRequest; resolve: (o: AppendOutcome) => void; reject: (e: Error) => void };
+
+function workerUrl(): URL {
+  // Under a TypeScript loader (tests) this module is .ts and so is its worker.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./writer-worker${ext}`, import.meta.url);
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export async function startWriterClient(options: WriterClientOptions): Promise<WriterClient> {
+  const workerData: WriterWorkerData = { path: options.path, indexIntervalMs: options.indexIntervalMs };
+  /** The writer in use, or being started; undefined until the next append after one died. */
+  let current: Promise<Thread> | undefined;
+  let live: Thread | undefined;
+  let seq = 0;
+  let closed = false;
+  let outgoing: Outgoing[] = [];
+
+  function attach(worker: Worker): Thread {
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (message: WorkerReply) => {
+      const pending = thread.pending.get(message.seq);
+      if (!pending) return;
+      thread.pending.delete(message.seq);
+      if (thread.pending.size === 0) worker.unref();
+      if (message.kind === 'failed') pending.reject(new StoreUnavailableError(`event store write failed: ${message.message}`));
+      else pending.resolve(message);
+      options.onCommitted();
+    });
+    const gone = (error?: unknown) => {
+      if (live === thread) {
+        live = undefined;
+        current = undefined;
+      }
+      const reason = new StoreUnavailableError(
+        `event store writer stopped${error ? `: ${describe(error)}` : ''}; the outcome of this append is unknown, a retry with the same event ids is safe`,
+      );
+      for (const pending of thread.pending.values()) pending.reject(reason);
+      thread.pending.clear();
+      options.onCommitted();
+    };
+    worker.on('error', gone);
+    worker.on('exit', () => gone());
+    return thread;
+  }
+
+  function spawn(): Promise<Thread> {
+    const worker = new Worker(workerUrl(), { workerData });
+    const starting = new Promise<Thread>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        worker.off('message', onReady);
+        reject(new StoreUnavailableError(`event store writer could not start: ${describe(error)}`));
+      };
+      const onExit = (code: number) => fail(new Error(`exited with code ${code}`));
+      const onReady = (message: { kind: string }) => {
+        if (message.kind !== 'ready') return;
+        worker.off('message', onReady).off('error', fail).off('exit', onExit);
+        worker.unref();
+        const thread = attach(worker);
+        live = thread;
+        options.onWriterStarted?.(worker);
+        resolve(thread);
+      };
+      worker.on('message', onReady).once('error', fail).once('exit', onExit);
+    });
+    starting.catch(() => {
+      if (current === starting) current = undefined;
+    });
+    return starting;
+  }
+
+  const thread = () => (current ??= spawn());
+
+  /** Posts a message to the live writer (starting one if needed) and resolves with its answer. */
+  function send(message: (seq: number) => WriterMessage): Promise<Reply> {
+    return thread().then(
+      ({ worker, pending }) =>
+        new Promise<Reply>((resolve, reject) => {
+          const id = ++seq;
+          pending.set(id, { resolve, reject });
+          worker.ref();
+          worker.postMessage(message(id));
+        }),
+    );
+  }
+
+  function flushOutgoing(): void {
+    const items = outgoing;
+    outgoing = [];
+    if (items.length === 0) return;
+    send((id) => ({ kind: 'append', seq: id, batch: items.map((item) => item.request) })).then(
+      (reply) => {
+        const outcomes = (reply as Extract<Reply, { kind: 'appended' }>).outcomes;
+        items.forEach((item, i) => item.resolve(outcomes[i]!));
+      },
+      (error: Error) => items.forEach((item) => item.reject(error)),
+    );
+  }
+
+  await thread();
+  return {
+    append(request) {
+      if (closed) return Promise.reject(new StoreUnavailableError('event store is closed'));
+      return new Promise((resolve, reject) => {
+        if (outgoing.length === 0) setImmediate(flushOutgoing);
+        outgoing.push({ request, resolve, reject });
+      });
+    },
+    async indexNow() {
+      if (closed) throw new StoreUnavailableError('event store is closed');
+      const reply = await send((id) => ({ kind: 'index', seq: id }));
+      return (reply as Extract<Reply, { kind: 'indexed' }>).count;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (outgoing.length > 0) flushOutgoing();
+      if (!current) return;
+      // Sent after the appends above, so the writer commits them before it closes.
+      const { worker } = await current.catch(() => ({ worker: undefined }));
+      await send((id) => ({ kind: 'close', seq: id })).catch(() => undefined);
+      await worker?.terminate();
+    },
+  };
+}

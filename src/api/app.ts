@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
@@ -86,7 +86,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { settings, clock } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
-    disableRequestLogging: true,
+    // Fastify's two lines per request are replaced by one, at debug for successes (request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdGenerator(),
     bodyLimit: settings.bodyLimit ?? 16 * 1024,
     // Requests that reach a closing server are still answered (with Connection: close).

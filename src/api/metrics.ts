@@ -10,13 +10,13 @@ export interface ApiMetrics {
   rateLimited(command: string): void;
 }
 
-/** Read at scrape time from whoever owns the figure; absent ones are not exported. */
+/**
+ * Figures read at scrape time. The projector and the sweeper export their own (lag, active and
+ * overdue sessions) into the same registry; these fill in for a part that runs elsewhere.
+ */
 export interface MetricSources {
-  activeSessions?: () => number;
-  /** Events in the store the read model has not applied yet. */
+  /** Events in the store the read model has not applied yet (a follower read model's lag). */
   projectorLag?: () => Promise<bigint> | bigint;
-  /** Sessions past deadline + grace that the sweeper has not stopped yet. */
-  sweeperOverdue?: () => number;
 }
 
 /** Label values joined by "|" → count. */
@@ -65,12 +65,9 @@ export function installMetrics(app: FastifyInstance, registry: Registry, sources
   tallyCounter(registry, 'mining_commands_total', 'Commands handled, by command and outcome (ok or the domain error)', ['command', 'outcome'], commands);
   tallyCounter(registry, 'mining_heartbeats_total', 'Heartbeats accepted: recorded, or coalesced under MIN_HEARTBEAT_INTERVAL_MS', ['recorded'], heartbeats);
   tallyCounter(registry, 'mining_rate_limited_total', 'Commands refused with 429 RATE_LIMITED', ['command'], refused);
-  const activeSessions = sources.activeSessions;
   const projectorLag = sources.projectorLag;
-  gauge(registry, 'mining_active_sessions', 'Active mining sessions', activeSessions);
-  gauge(registry, 'mining_projector_lag_events', 'Events committed to the store but not yet in the read model',
+  gauge(registry, 'mining_projector_lag_events', 'Events in the store beyond the read-model checkpoint',
     projectorLag && (async () => Number(await projectorLag())));
-  gauge(registry, 'mining_sweeper_overdue_sessions', 'Sessions past deadline + grace not yet stopped by the sweeper', sources.sweeperOverdue);
 
   const duration = new Histogram({
     name: 'http_request_duration_seconds',

@@ -90,9 +90,18 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const queue = keyedQueue();
 
   async function attempt(accountId: string, stream: string, request: CommandRequest, context: CommandContext): Promise<CommandResult> {
-    const loaded: LoadedState = cache.get(stream) ?? (await loadState(store, stream));
+    const cached = cache.get(stream);
+    let loaded: LoadedState = cached ?? (await loadState(store, stream));
     const now = clock.now();
-    const decision = decide(loaded.state, toCommand(accountId, request, now, options.settings(), () => ids.next()));
+    const settings = options.settings();
+    const decideOn = (from: LoadedState) => decide(from.state, toCommand(accountId, request, now, settings, () => ids.next()));
+    let decision = decideOn(loaded);
+    // A write is checked by its expected revision; an answer that writes nothing is checked here,
+    // or a cache that missed another process's commit would answer from the past.
+    if (decision.events.length === 0 && cached && (await store.streamRevision(stream)) !== cached.revision) {
+      loaded = await loadState(store, stream);
+      decision = decideOn(loaded);
+    }
     let state = loaded.state;
     for (const event of decision.events) state = evolve(state, event);
     if (decision.events.length === 0) {

@@ -33,7 +33,10 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
   return { state, revision, position };
 }
 
-/** A bounded cache of decision state; an entry is only a hint, the append's expected revision decides. */
+/**
+ * A bounded LRU of decision state. An entry is only a hint: a write is checked by the append's
+ * expected revision, an answer without a write by the stream's current revision (handler.ts).
+ */
 export interface StateCache {
   get(stream: string): LoadedState | undefined;
   set(stream: string, loaded: LoadedState): void;

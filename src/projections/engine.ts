@@ -2,8 +2,8 @@
 // (src/domain/accrual.ts), keeps touched accounts in memory, and writes what changed together with
 // the checkpoint in one transaction. The live projector and `rebuild` both drive it.
 import type Database from 'better-sqlite3';
-import { applyEvent, type AccountAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { accountOf } from '../domain/events.js';
+import { applyEvent, type AccountAccrual, type AccrualOptions, type SessionLedger } from '../domain/accrual.js';
+import { accountOf, type MiningEvent } from '../domain/events.js';
 import { sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
 import { parseIso } from '../domain/time.js';
 import { decode } from '../commands/codec.js';
@@ -55,6 +55,20 @@ export interface EngineOptions {
 }
 
 const NO_SESSION_LIST: AccrualOptions = { keepSessions: false };
+
+/**
+ * The event's time, read back from the session the fold just moved (parsing the timestamp again
+ * costs more than the rest of the fold); an event the fold ignored is parsed.
+ */
+function timeOf(event: MiningEvent, ledger: SessionLedger | null): number {
+  const session = ledger?.session;
+  if (session && session.sessionId === event.data.sessionId) {
+    if (event.type === 'MiningStarted') return session.startedAt;
+    if (event.type === 'MiningStopped' && session.stoppedAt !== null) return session.stoppedAt;
+    if (event.type === 'Heartbeat' && session.lastHeartbeatAt !== null) return session.lastHeartbeatAt;
+  }
+  return parseIso(event.data.at)!;
+}
 
 export function createEngine(db: Database.Database, options: EngineOptions = {}): ProjectionEngine {
   const cacheLimit = options.cacheLimit ?? 100_000;
@@ -125,7 +139,7 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       (state.pending ??= new Map()).set(state.activeSeq!, ledger.session);
       if (state.accrual.active === null) state.activeSeq = null;
     }
-    state.lastEventAt = parseIso(event.data.at)!;
+    state.lastEventAt = timeOf(event, state.accrual.active ?? ledger);
     state.streamRevision = recorded.revision;
     state.position = recorded.position;
     if (!state.dirty) {

@@ -55,8 +55,9 @@ type PageReader = (after: bigint, limit: number) => Promise<RecordedEvent[]>;
 function pageReader(store: EventStore): PageReader {
   const sync = store as EventStore & { readAllPage?: (after: bigint, limit: number, prefix?: string) => RecordedEvent[] };
   if (typeof sync.readAllPage === 'function') {
+    // Unfiltered: a prefix test in SQL costs more than the engine skipping other streams.
     const read = sync.readAllPage.bind(store);
-    return async (after, limit) => read(after, limit, STREAM_PREFIX);
+    return async (after, limit) => read(after, limit);
   }
   return async (after, limit) => {
     const page: RecordedEvent[] = [];

@@ -71,7 +71,7 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
   }
 
   const common = { params: AccountParams, security: [{ bearerAuth: [] }], tags: ['accounts'] };
-  app.get('/', {
+  app.get('', {
     config: { access: 'read' },
     schema: { ...common, querystring: ReadQuery, summary: 'Balance and the active session', response: { 200: AccountAnswer, ...errorResponses } },
   }, async (request) => {

@@ -181,7 +181,7 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
         const slot = heap.topSlot();
         if (slot < 0 || !(heap.topKey() < bound)) return -1;
         const deadline = deadlines[slot]!;
-        if (deadline >= bound) {
+        if (heap.topKey() < deadline) {
           heap.raiseTop(deadline); // a stale key: heartbeats moved this deadline on
           continue;
         }

@@ -68,7 +68,8 @@ export interface Run {
   decisions: { before: MiningState; command: MiningCommand; decision: Decision }[];
 }
 
-function advance(clock: number, jump: Jump, timeout: number): number {
+/** The wall clock after a jump. */
+export function advance(clock: number, jump: Jump, timeout: number): number {
   if (jump === 'T') return clock + timeout;
   if (jump === 'T+1') return clock + timeout + 1;
   return clock + Math.trunc((timeout * jump) / 1_000);

@@ -1,13 +1,30 @@
-// PLACEHOLDER until its issue lands: refuses to run rather than pretend.
-import { EXIT_USAGE, type CliCommand } from './command.js';
+// `verify`: replays every account from the event store and compares it with the read model.
+// Exit 1 on any difference; a projection that merely lags is caught up first, not reported.
+import { withCaughtUpProjection } from '../projections/caught-up.js';
+import { verifyAll } from '../projections/verify.js';
+import { integerFlag } from './args.js';
+import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 
 export const command: CliCommand = {
   name: 'verify',
-  summary: 'not built yet',
-  usage: 'verify',
-  flags: {},
+  summary: 'replays every account from the event store and compares it with the projections; exit 1 on any difference',
+  usage: 'verify [--max-accounts-per-pass <n>]',
+  flags: {
+    'max-accounts-per-pass': { type: 'string', value: '<n>', description: 'accounts folded in memory per pass over the log (default 250000)' },
+  },
   async run(context) {
-    context.stderr.write('mining-ledger verify: not built yet\n');
-    return EXIT_USAGE;
+    const maxAccountsPerPass = integerFlag(context.args, 'max-accounts-per-pass', 250_000, 1, 100_000_000)!;
+    const config = context.config();
+    const summary = await withCaughtUpProjection(config, ({ store, readModel }) =>
+      verifyAll({
+        store, readModel, readModelPath: config.readModelPath, maxAccountsPerPass,
+        onMismatch: ({ accountId, differences }) => context.stdout.write(`MISMATCH ${accountId}: ${differences.join('; ')}\n`),
+      }),
+    );
+    context.stdout.write(
+      `verified up to position ${summary.position} in ${summary.passes} pass${summary.passes === 1 ? '' : 'es'}\n` +
+        `accounts: ${summary.accounts}\nevents: ${summary.events}\nmismatches: ${summary.mismatches}\n`,
+    );
+    return summary.mismatches === 0 ? EXIT_OK : EXIT_MISMATCH;
   },
 };

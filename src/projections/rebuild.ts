@@ -6,9 +6,9 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { STREAM_PREFIX } from '../domain/events.js';
-import type { EventStore, RecordedEvent } from '../store/port.js';
+import type { EventStore } from '../store/port.js';
 import { createEngine, type ProjectionEngine } from './engine.js';
+import { pageReader } from './page-reader.js';
 import { openScratch } from './schema.js';
 
 export interface RebuildProgress {
@@ -47,25 +47,6 @@ export interface RebuildResult {
 
 export class RebuildInterruptedError extends Error {
   override readonly name = 'RebuildInterruptedError';
-}
-
-type PageReader = (after: bigint, limit: number) => Promise<RecordedEvent[]>;
-
-/** The embedded store's synchronous page read when there is one; the port's readAll otherwise. */
-function pageReader(store: EventStore): PageReader {
-  const sync = store as EventStore & { readAllPage?: (after: bigint, limit: number, prefix?: string) => RecordedEvent[] };
-  if (typeof sync.readAllPage === 'function') {
-    // Unfiltered: a prefix test in SQL costs more than the engine skipping other streams.
-    const read = sync.readAllPage.bind(store);
-    return async (after, limit) => read(after, limit);
-  }
-  return async (after, limit) => {
-    const page: RecordedEvent[] = [];
-    for await (const event of store.readAll({ from: after === 0n ? 'start' : after, prefix: STREAM_PREFIX, maxCount: limit })) {
-      page.push(event);
-    }
-    return page;
-  };
 }
 
 function fsyncPath(path: string): void {

@@ -1,0 +1,158 @@
+// The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
+// store, never from the read model, then set beside what the projection holds.
+import { formatTokens } from '../domain/money.js';
+import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import type { StopReason } from '../domain/events.js';
+import { toIso } from '../domain/time.js';
+import type { EventStore } from '../store/port.js';
+import { lastPositionOf, replayStream, type ReplayTotals } from './ledger.js';
+import type { AccountView, ReadModel } from './read-model.js';
+
+export interface LedgerInterval {
+  from: string;
+  to: string;
+  ms: number;
+  credited: boolean;
+  /** Less than `ms` when the maximum session length clips the interval. */
+  creditedMs: number;
+  why: string;
+}
+
+export interface LedgerSession {
+  sessionId: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  reason: StopReason | null;
+  /** Tokens per hour, 8 decimals. */
+  ratePerHour: string;
+  heartbeatTimeoutMs: number;
+  maxSessionMs: number;
+  heartbeats: number;
+  creditedMs: number;
+  earnedUnits: string;
+  intervals: LedgerInterval[];
+}
+
+export interface AuditLedger {
+  accountId: string;
+  streamRevision: string | null;
+  events: number;
+  /** Oldest first. */
+  sessions: LedgerSession[];
+  creditedMs: number;
+  replayedBalanceUnits: string;
+  projectedBalanceUnits: string;
+  /** The read model's position for the account when it was compared ("0" when it has none). */
+  projectedPosition: string;
+  matches: boolean;
+  /** What differs, one line each ("balanceUnits: replayed 25000000, projected 25000001"); empty when it matches. */
+  differences: string[];
+}
+
+/** The projection did not reach the account's last event in time: nothing to compare with yet. */
+export class ProjectionLagError extends Error {
+  override readonly name = 'ProjectionLagError';
+}
+
+export function ledgerInterval(interval: Interval): LedgerInterval {
+  return {
+    from: toIso(interval.from), to: toIso(interval.to), ms: interval.ms,
+    credited: interval.credited, creditedMs: interval.creditedMs, why: interval.why,
+  };
+}
+
+/** A session's fields without intervals; figures are final once the session has ended. */
+export function ledgerSession(session: SessionAccrual, intervals: LedgerInterval[] = []): LedgerSession {
+  return {
+    sessionId: session.sessionId,
+    startedAt: toIso(session.startedAt),
+    stoppedAt: session.stoppedAt === null ? null : toIso(session.stoppedAt),
+    reason: session.reason,
+    ratePerHour: formatTokens(session.rateUnitsPerHour),
+    heartbeatTimeoutMs: session.heartbeatTimeoutMs,
+    maxSessionMs: session.maxSessionMs,
+    heartbeats: session.heartbeats,
+    creditedMs: session.creditedMs,
+    earnedUnits: sessionEarnedUnits(session).toString(),
+    intervals,
+  };
+}
+
+/** Where replay and projection disagree, in words; empty when they agree. */
+export function differencesOf(replayed: ReplayTotals, projected: AccountView | null): string[] {
+  const differences: string[] = [];
+  const compare = (what: string, mine: unknown, theirs: unknown) => {
+    if (mine !== theirs) differences.push(`${what}: replayed ${String(mine)}, projected ${String(theirs)}`);
+  };
+  compare('balanceUnits', replayed.balanceUnits, projected?.balanceUnits ?? 0n);
+  compare('creditedMs', replayed.creditedMs, projected?.creditedMs ?? 0);
+  compare('streamRevision', replayed.streamRevision ?? 'none', projected?.streamRevision ?? 'none');
+  compare('activeSession', replayed.active?.sessionId ?? 'none', projected?.active?.sessionId ?? 'none');
+  if (replayed.active && projected?.active && replayed.active.sessionId === projected.active.sessionId) {
+    compare('activeSession.creditedMs', replayed.active.creditedMs, projected.active.creditedMs);
+  }
+  return differences;
+}
+
+export interface ComparisonPlan {
+  /** Replay up to here: the projected row's position, so both sides describe the same events. */
+  untilPosition: bigint | null;
+  projected: AccountView | null;
+}
+
+/**
+ * Lets the projection catch up with the account's last event, then takes its row. Replaying up to
+ * the row's own position makes the comparison exact even while new events keep arriving.
+ */
+export async function planComparison(
+  store: EventStore, readModel: ReadModel, accountId: string, catchUpTimeoutMs: number,
+): Promise<ComparisonPlan> {
+  const last = await lastPositionOf(store, accountId);
+  if (last !== null && !(await readModel.waitForPosition(last, catchUpTimeoutMs))) {
+    throw new ProjectionLagError(`the projection did not reach position ${last} within ${catchUpTimeoutMs} ms`);
+  }
+  const projected = readModel.account(accountId);
+  const untilPosition = projected && last !== null && projected.position > last ? projected.position : last;
+  return { untilPosition, projected };
+}
+
+export interface AuditOptions {
+  store: EventStore;
+  readModel: ReadModel;
+  accountId: string;
+  /** How long to wait for the projection to reach the account's last event (default 2000 ms). */
+  catchUpTimeoutMs?: number;
+}
+
+/** The ledger of one account. Throws ProjectionLagError when the projection stays behind. */
+export async function auditAccount(options: AuditOptions): Promise<AuditLedger> {
+  const { store, readModel, accountId } = options;
+  const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
+  const sessions: LedgerSession[] = [];
+  let intervals: LedgerInterval[] = [];
+  const totals = await replayStream(store, accountId, {
+    sessionStarted() {
+      intervals = [];
+    },
+    interval(interval) {
+      intervals.push(ledgerInterval(interval));
+    },
+    sessionEnded(session) {
+      sessions.push(ledgerSession(session, intervals));
+      intervals = [];
+    },
+  }, plan.untilPosition);
+  const differences = differencesOf(totals, plan.projected);
+  return {
+    accountId,
+    streamRevision: totals.streamRevision === null ? null : totals.streamRevision.toString(),
+    events: totals.events,
+    sessions,
+    creditedMs: totals.creditedMs,
+    replayedBalanceUnits: totals.balanceUnits.toString(),
+    projectedBalanceUnits: (plan.projected?.balanceUnits ?? 0n).toString(),
+    projectedPosition: (plan.projected?.position ?? 0n).toString(),
+    matches: differences.length === 0,
+    differences,
+  };
+}

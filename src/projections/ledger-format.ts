@@ -1,0 +1,120 @@
+// Printing the auditor's ledger as it is replayed: a table for people, JSON for machines. Output is
+// buffered and written with back-pressure, so a million intervals print in flat memory.
+import type { Writable } from 'node:stream';
+import { formatTokens } from '../domain/money.js';
+import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import { formatDuration, toIso } from '../domain/time.js';
+import type { ReplayTotals, LedgerSink } from './ledger.js';
+import type { AccountView } from './read-model.js';
+
+export class BufferedOutput {
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(private readonly stream: Writable) {}
+
+  write(text: string): void {
+    this.chunks.push(text);
+    this.size += text.length;
+  }
+
+  async drain(): Promise<void> {
+    if (this.size < 65_536) return;
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.chunks.length === 0) return;
+    const text = this.chunks.join('');
+    this.chunks = [];
+    this.size = 0;
+    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+}
+
+/** Remembers the last few instants formatted: consecutive intervals share their ends. */
+function isoFormatter(): (ms: number) => string {
+  let lastMs = NaN;
+  let lastText = '';
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = toIso(ms);
+    }
+    return lastText;
+  };
+}
+
+export interface LedgerPrinter extends LedgerSink {
+  finish(totals: ReplayTotals, projected: AccountView | null, differences: string[]): Promise<void>;
+}
+
+const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
+
+export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
+  const iso = isoFormatter();
+  let count = 0;
+  return {
+    sessionStarted(session: SessionAccrual) {
+      count++;
+      const max = session.maxSessionMs > 0 ? formatDuration(session.maxSessionMs) : 'unlimited';
+      out.write(`\nSession ${count}  ${session.sessionId}\n`);
+      out.write(`  started ${toIso(session.startedAt)}  rate ${formatTokens(session.rateUnitsPerHour)}/h  ` +
+        `timeout ${formatDuration(session.heartbeatTimeoutMs)}  max ${max}\n`);
+      out.write(`  ${'from'.padEnd(24)}  ${'to'.padEnd(24)}  ${'length'.padStart(10)}  ${'credited'.padStart(10)}  why\n`);
+    },
+    interval(interval: Interval) {
+      const credited = interval.creditedMs > 0 ? formatDuration(interval.creditedMs) : '-';
+      out.write(`  ${iso(interval.from)}  ${iso(interval.to)}  ${formatDuration(interval.ms).padStart(10)}  ${credited.padStart(10)}  ${interval.why}\n`);
+    },
+    sessionEnded(session: SessionAccrual) {
+      const end = session.stoppedAt === null ? 'still open' : `stopped ${toIso(session.stoppedAt)} (${session.reason})`;
+      out.write(`  ${end}; ${session.heartbeats} heartbeats; credited ${formatDuration(session.creditedMs)}; ` +
+        `earned ${units(sessionEarnedUnits(session))}\n`);
+    },
+    drain: () => out.drain(),
+    async finish(totals, projected, differences) {
+      if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
+      out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
+        `${totals.sessions} sessions, credited ${formatDuration(totals.creditedMs)}\n`);
+      out.write(`  replayed balance   ${units(totals.balanceUnits)}\n`);
+      out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
+      if (differences.length === 0) out.write('  replay and projection match\n');
+      else for (const difference of differences) out.write(`  MISMATCH ${difference}\n`);
+      await out.flush();
+    },
+  };
+}
+
+/** The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount). */
+export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
+  const iso = isoFormatter();
+  let sessions = 0;
+  let intervals = 0;
+  out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
+  return {
+    sessionStarted(session: SessionAccrual) {
+      out.write(`${sessions++ ? ',' : ''}{"sessionId":${JSON.stringify(session.sessionId)},"startedAt":"${toIso(session.startedAt)}",` +
+        `"ratePerHour":"${formatTokens(session.rateUnitsPerHour)}","heartbeatTimeoutMs":${session.heartbeatTimeoutMs},` +
+        `"maxSessionMs":${session.maxSessionMs},"intervals":[`);
+      intervals = 0;
+    },
+    interval(interval: Interval) {
+      out.write(`${intervals++ ? ',' : ''}{"from":"${iso(interval.from)}","to":"${iso(interval.to)}","ms":${interval.ms},` +
+        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${JSON.stringify(interval.why)}}`);
+    },
+    sessionEnded(session: SessionAccrual) {
+      const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;
+      out.write(`],"stoppedAt":${stoppedAt},"reason":${JSON.stringify(session.reason)},"heartbeats":${session.heartbeats},` +
+        `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}"}`);
+    },
+    drain: () => out.drain(),
+    async finish(totals, projected, differences) {
+      const revision = totals.streamRevision === null ? 'null' : `"${totals.streamRevision}"`;
+      out.write(`],"streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
+        `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
+        `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
+        `"differences":${JSON.stringify(differences)}}\n`);
+      await out.flush();
+    },
+  };
+}

@@ -1,7 +1,138 @@
-// PLACEHOLDER until the EventStoreDB adapter lands.
+// The EventStoreDB adapter: a thin mapping of the port onto @eventstore/db-client (see docs/store.md).
+import {
+  BACKWARDS, END, EventStoreDBClient, FORWARDS, START,
+  type AllStreamResolvedEvent, type ReadRevision, type ResolvedEvent, type StreamingRead,
+} from '@eventstore/db-client';
 import { ConfigError } from '../../config/config.js';
-import type { EventStore } from '../port.js';
+import {
+  revisionMatches, StoreUnavailableError, WrongExpectedRevisionError,
+  type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
+  type ReadAllOptions, type ReadStreamOptions, type RecordedEvent,
+} from '../port.js';
+import { isStreamNotFound, isSystemStream, positionOf, toEventData, toExpectedRevision, toPortError, toReadPosition, toRecorded } from './mapping.js';
+import { subscribeEsdb } from './subscription.js';
+
+/** How far back headPosition looks past the server's own events for the last one of ours. */
+const HEAD_SEARCH = 10_000;
 
 export async function openEsdbStore(url: string): Promise<EventStore> {
-  throw new ConfigError(`EVENT_STORE_URL: the EventStoreDB adapter is not built yet (${url})`);
+  let client: EventStoreDBClient;
+  try {
+    client = EventStoreDBClient.connectionString(url);
+  } catch (error) {
+    throw new ConfigError(`EVENT_STORE_URL: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let closed = false;
+  const live = () => {
+    if (closed) throw new StoreUnavailableError('event store is closed');
+    return client;
+  };
+
+  /** Iterates a read, ending it on the server too when the caller stops early. */
+  async function* drain<E>(read: StreamingRead<E>): AsyncGenerator<E> {
+    let finished = false;
+    try {
+      for await (const item of read) yield item;
+      finished = true;
+    } finally {
+      if (!finished) await read.cancel().catch(() => undefined);
+    }
+  }
+
+  async function lastOf(stream: string): Promise<RecordedEvent | undefined> {
+    for await (const event of store.readStream(stream, { direction: 'backwards', maxCount: 1 })) return event;
+    return undefined;
+  }
+
+  async function emptyAppend(stream: string, expected: ExpectedRevision): Promise<AppendResult> {
+    const last = await lastOf(stream);
+    const actual = last ? last.revision : 'no_stream';
+    if (!revisionMatches(expected, actual)) throw new WrongExpectedRevisionError(stream, expected, actual);
+    return { nextExpectedRevision: last ? last.revision : -1n, position: last ? last.position : 0n };
+  }
+
+  const store: EventStore = {
+    async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+      const data = toEventData(stream, events);
+      if (data.length === 0) return emptyAppend(stream, expected);
+      try {
+        const result = await live().appendToStream(stream, data, { expectedRevision: toExpectedRevision(expected) });
+        // An idempotent retry may come back without a position: ask for the event's own.
+        const position = result.position?.commit ?? (await lastOf(stream))?.position ?? 0n;
+        return { nextExpectedRevision: result.nextExpectedRevision, position };
+      } catch (error) {
+        throw toPortError(error, stream, expected);
+      }
+    },
+
+    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+      const backwards = options.direction === 'backwards';
+      const maxCount = options.maxCount ?? Infinity;
+      if (maxCount <= 0) return;
+      const from = options.fromRevision ?? (backwards ? 'end' : 'start');
+      const fromRevision: ReadRevision = from === 'start' ? START : from === 'end' ? END : from;
+      const read = live().readStream(stream, {
+        direction: backwards ? BACKWARDS : FORWARDS,
+        fromRevision,
+        ...(Number.isFinite(maxCount) ? { maxCount } : {}),
+      });
+      try {
+        for await (const resolved of drain<ResolvedEvent>(read)) {
+          const recorded = toRecorded(resolved);
+          if (recorded) yield recorded;
+        }
+      } catch (error) {
+        if (isStreamNotFound(error)) return;
+        throw toPortError(error);
+      }
+    },
+
+    async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+      const from = options.from ?? 'start';
+      let remaining = options.maxCount ?? Infinity;
+      if (remaining <= 0) return;
+      // $all reads include their starting position; the port's positions are exclusive.
+      const read = live().readAll({ direction: FORWARDS, fromPosition: toReadPosition(from) });
+      try {
+        for await (const resolved of drain<AllStreamResolvedEvent>(read)) {
+          const recorded = toRecorded(resolved);
+          if (!recorded || (from !== 'start' && recorded.position <= from)) continue;
+          if (options.prefix && !recorded.stream.startsWith(options.prefix)) continue;
+          yield recorded;
+          if (--remaining <= 0) return;
+        }
+      } catch (error) {
+        throw toPortError(error);
+      }
+    },
+
+    subscribeToAll(options, handler) {
+      return subscribeEsdb(live(), { from: options.from ?? 'start', prefix: options.prefix, batchSize: options.batchSize ?? 500 }, handler);
+    },
+
+    async headPosition(): Promise<FromPosition> {
+      // The server writes its own events ($stats, ...); the head is the last event of ours.
+      const read = live().readAll({ direction: BACKWARDS, fromPosition: END, maxCount: HEAD_SEARCH });
+      try {
+        for await (const resolved of drain<AllStreamResolvedEvent>(read)) {
+          const stream = resolved.event?.streamId;
+          if (stream !== undefined && !isSystemStream(stream)) return positionOf(resolved) ?? 'start';
+        }
+      } catch (error) {
+        throw toPortError(error);
+      }
+      return 'start';
+    },
+
+    async streamRevision(stream: string): Promise<bigint | 'no_stream'> {
+      return (await lastOf(stream))?.revision ?? 'no_stream';
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await client.dispose();
+    },
+  };
+  return store;
 }

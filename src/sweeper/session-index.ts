@@ -55,7 +55,6 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
   let timeoutMs = new Float64Array(capacity);
   let maxMs = new Float64Array(capacity);
   let lastPresenceAt = new Float64Array(capacity);
-  let deadlines = new Float64Array(capacity);
   let tags = new Uint32Array(capacity);
   let states = new Uint8Array(capacity);
   const streams: (string | undefined)[] = [];
@@ -77,7 +76,6 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
     timeoutMs = widen(timeoutMs, (n) => new Float64Array(n));
     maxMs = widen(maxMs, (n) => new Float64Array(n));
     lastPresenceAt = widen(lastPresenceAt, (n) => new Float64Array(n));
-    deadlines = widen(deadlines, (n) => new Float64Array(n));
     tags = widen(tags, (n) => new Uint32Array(n));
     states = widen(states, (n) => new Uint8Array(n));
     heap.reserve(capacity);
@@ -104,9 +102,13 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
     return view;
   }
 
-  /** Records a new deadline; the heap key only has to be lowered, never raised (lazy keys). */
+  /** Computed when asked rather than stored: 8 bytes less per session. */
+  function deadlineAt(slot: number): number {
+    return deadlineOf(viewOf(slot));
+  }
+
+  /** Files a slot's new deadline; the heap key only has to be lowered, never raised (lazy keys). */
   function setDeadline(slot: number, deadline: number): void {
-    deadlines[slot] = deadline;
     if (states[slot] === HEAPED) heap.lower(slot, deadline);
     else if (states[slot] === FREE) {
       states[slot] = HEAPED;
@@ -174,13 +176,13 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
     },
     deadlineOf(stream) {
       const slot = slotsByStream.get(stream);
-      return slot === undefined ? undefined : deadlines[slot];
+      return slot === undefined ? undefined : deadlineAt(slot);
     },
     takeDue(bound) {
       for (;;) {
         const slot = heap.topSlot();
         if (slot < 0 || !(heap.topKey() < bound)) return -1;
-        const deadline = deadlines[slot]!;
+        const deadline = deadlineAt(slot);
         if (heap.topKey() < deadline) {
           heap.raiseTop(deadline); // a stale key: heartbeats moved this deadline on
           continue;
@@ -204,12 +206,12 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
       if (states[slot] !== TAKEN) throw new Error(`slot ${slot} was not taken`);
       taken--;
       states[slot] = HEAPED;
-      heap.insert(slot, deadlines[slot]!);
+      heap.insert(slot, deadlineAt(slot));
     },
     countOverdue(now) {
       let overdue = 0;
       heap.forEachBelow(now, (slot) => {
-        if (deadlines[slot]! < now) overdue++;
+        if (deadlineAt(slot) < now) overdue++;
       });
       return overdue;
     },

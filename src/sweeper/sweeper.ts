@@ -87,9 +87,13 @@ export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
   logger.info({ sweeperId, shard, intervalMs, graceMs }, 'sweeper: building the deadline index');
 
   let stopping = false;
+  let requestStop!: () => void;
+  // A stop during a long catch-up must not wait for the catch-up to finish.
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
   let passes = 0;
   async function pass(): Promise<number> {
-    await follower.caughtUp;
+    await Promise.race([follower.caughtUp, stopRequested]);
+    if (stopping) return 0;
     await follower.syncToHead(options.syncTimeoutMs ?? 1000);
     if (stopping) return 0;
     const began = performance.now();
@@ -156,6 +160,7 @@ export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        requestStop();
         if (timer) clearInterval(timer);
         await chain;
         await follower.stop();

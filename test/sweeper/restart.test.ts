@@ -6,7 +6,10 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import type { CommandHandler } from '../../src/commands/handler.js';
+import type { EventStore } from '../../src/store/port.js';
+import { startSweeper } from '../../src/sweeper/sweeper.js';
 import { START, T, user, world } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
@@ -71,4 +74,25 @@ t.test('an expire that fails leaves its session indexed: the next pass stops it'
   w.clock.set(START + T + 1001);
   t.equal(await sweeper.sweepOnce(), 1);
   t.same((await w.stops('b')).map((s) => [s.at, s.recordedAt]), [[START + T, START + T + 1001]]);
+});
+
+t.test('SIGTERM during a long catch-up: stop() does not wait for the backlog, and a waiting pass writes nothing', async (t) => {
+  const w = await world(t);
+  await w.api.execute('a', { type: 'start' }, user());
+  // A store whose backlog never ends: the subscription delivers nothing and never catches up.
+  const endless = Object.create(w.store) as EventStore;
+  let unsubscribed = false;
+  endless.subscribeToAll = () => ({
+    done: new Promise<void>(() => undefined),
+    async stop() {
+      unsubscribed = true;
+    },
+  });
+  const sweeper = await startSweeper({ store: endless, handler: w.api, clock: w.clock, intervalMs: 10, graceMs: 0, registry: new Registry() });
+  w.clock.set(START + T + 1);
+  const waiting = sweeper.sweepOnce();
+  await sweeper.stop();
+  t.equal(await waiting, 0);
+  t.equal(unsubscribed, true);
+  t.same(await w.stops('a'), []);
 });

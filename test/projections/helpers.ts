@@ -1,5 +1,6 @@
 // Shared setup for projection tests: a real SQLite store in the test's directory, a real command
 // handler on a virtual clock, and a way to compare read-model files row by row.
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -32,9 +33,11 @@ export interface World {
   run(accountId: string, request: CommandRequest): Promise<bigint>;
 }
 
-export async function world(t: Test, settings: Partial<MiningSettings> = {}): Promise<World> {
+/** A fresh store in the test's directory; `copyOf` starts it as a copy of a closed store file. */
+export async function world(t: Test, settings: Partial<MiningSettings> = {}, copyOf?: string): Promise<World> {
   const dir = t.testdir();
   const path = join(dir, 'events.db');
+  if (copyOf) copyFileSync(copyOf, path);
   const store = await openSqliteStore({ path, pollIntervalMs: 5 });
   t.teardown(() => store.close());
   const clock = virtualClock(DAY0);

@@ -5,9 +5,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
+import { ProjectionLagError } from '../projections/audit.js';
 import { InvalidCursorError, type ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { ApiError } from './errors.js';
+import { AuditLedger } from './ledger-schema.js';
 import { AccountParams, errorResponses, nullable, PositionString, ReadQuery, Session, TokenAmount, Units } from './schemas.js';
 import { sessionView } from './views.js';
 
@@ -43,16 +45,6 @@ const SessionsAnswer = Type.Object({
   sessions: Type.Array(Session, { description: 'newest first' }),
   nextCursor: nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
 });
-const AuditAnswer = Type.Object(
-  {
-    accountId: Type.String(),
-    replayedBalanceUnits: Type.String(),
-    projectedBalanceUnits: Type.String(),
-    matches: Type.Boolean(),
-  },
-  { additionalProperties: true, description: 'the replay ledger (SPEC §4): sessions oldest first, each interval and why' },
-);
-
 export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> = (app, options, done) => {
   const { store, readModel, clock, heartbeatIntervalMs, readWaitMs } = options;
 
@@ -110,10 +102,15 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
 
   app.get('/audit', {
     config: { access: 'read' },
-    schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditAnswer, ...errorResponses } },
+    schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
   }, async (request) => {
     await awaitPosition(request.query.minPosition);
-    return (await options.audit(request.params.accountId)) as Static<typeof AuditAnswer>;
+    try {
+      return (await options.audit(request.params.accountId)) as Static<typeof AuditLedger>;
+    } catch (error) {
+      if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
+      throw error;
+    }
   });
 
   done();

@@ -1,13 +1,111 @@
-// PLACEHOLDER until its issue lands: refuses to run rather than pretend.
-import { EXIT_USAGE, type CliCommand } from './command.js';
+// `serve [--no-sweeper] [--no-projector]`: the HTTP API on HOST:PORT, with the projector and the
+// sweeper in the same process unless they run elsewhere. Shuts down gracefully on SIGTERM/SIGINT:
+// stop accepting, finish in-flight commands, stop the sweeper, commit the projector, close the store.
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { buildApp } from '../api/app.js';
+import { resolveSecret } from '../api/secret.js';
+import { systemClock, uuidV7Generator } from '../commands/clock.js';
+import { createCommandHandler, type CommandHandler } from '../commands/handler.js';
+import { miningSettingsOf, type Config } from '../config/config.js';
+import { createLogger, type Logger } from '../config/logger.js';
+import { auditAccount } from '../projections/audit.js';
+import { startProjector, type Projector } from '../projections/projector.js';
+import type { ReadModel } from '../projections/read-model.js';
+import { openReadModel } from '../projections/sqlite-read-model.js';
+import { openEventStore } from '../store/open.js';
+import type { EventStore } from '../store/port.js';
+import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
+import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
+
+interface Parts {
+  store: EventStore;
+  handler: CommandHandler;
+  projector: Projector | undefined;
+  readModel: ReadModel;
+  sweeper: Sweeper | undefined;
+}
+
+async function startParts(config: Config, logger: Logger, registry: Registry, flags: { projector: boolean; sweeper: boolean }): Promise<Parts> {
+  const store = await openEventStore(config.eventStoreUrl);
+  const clock = systemClock;
+  const settings = miningSettingsOf(config);
+  const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });
+  let projector: Projector | undefined;
+  try {
+    projector = flags.projector ? await startProjector({ store, readModelPath: config.readModelPath, logger, registry }) : undefined;
+    const readModel = projector ? projector.readModel : openReadModel(config.readModelPath);
+    const sweeper = flags.sweeper
+      ? await startSweeper({ store, handler, clock, intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs, logger, registry, readModel })
+      : undefined;
+    void sweeper?.failure.then((error) =>
+      logger.error({ err: error }, 'sweeper stopped following the store; balances stay exact, stops are recorded late until a restart'));
+    return { store, handler, projector, readModel, sweeper };
+  } catch (error) {
+    await projector?.stop();
+    await store.close();
+    throw error;
+  }
+}
+
+async function stopParts(parts: Parts, logger: Logger): Promise<void> {
+  await parts.sweeper?.stop();
+  if (parts.projector) await parts.projector.stop();
+  else parts.readModel.close();
+  await parts.store.close();
+  logger.info('stopped');
+}
 
 export const command: CliCommand = {
   name: 'serve',
-  summary: 'not built yet',
-  usage: 'serve',
-  flags: {},
+  summary: 'HTTP API with projector and sweeper in one process',
+  usage: 'serve [--no-sweeper] [--no-projector]',
+  flags: {
+    sweeper: { type: 'boolean', description: 'run the sweeper here (default); --no-sweeper when it runs as its own process' },
+    projector: { type: 'boolean', description: 'run the projector here (default); --no-projector to follow a read model another process keeps' },
+  },
   async run(context) {
-    context.stderr.write('mining-ledger serve: not built yet\n');
-    return EXIT_USAGE;
+    const config = context.config();
+    const logger = createLogger(config.logLevel);
+    const flags = { projector: context.args.flags.projector !== false, sweeper: context.args.flags.sweeper !== false };
+    const secret = resolveSecret({ jwtSecret: config.jwtSecret, dataDir: config.dataDir });
+    if (secret.source === 'created') logger.warn({ path: secret.path }, 'JWT_SECRET is unset: created a signing secret (mode 0600); `mining-ledger token` uses it');
+    if (secret.looseMode) logger.warn({ path: secret.path }, 'the signing secret is readable by other users; chmod 600 it');
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const parts = await startParts(config, logger, registry, flags);
+    const { store, readModel, handler } = parts;
+    const app = await buildApp({
+      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute },
+      store, handler, readModel, clock: systemClock, registry, logger,
+      secret: secret.secret,
+      audit: (accountId) => auditAccount({ store, readModel, accountId }),
+      ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
+      metrics: parts.projector ? {} : { projectorLag: async () => lagOf(await store.headPosition(), readModel.position()) },
+    });
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      await app.close();
+      await stopParts(parts, logger);
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        context.stderr.write(`mining-ledger serve: cannot listen on HOST ${config.host} PORT ${config.port}: ${code}\n`);
+        return EXIT_USAGE;
+      }
+      throw error;
+    }
+    logger.info({ projector: flags.projector, sweeper: flags.sweeper, eventStore: config.eventStoreUrl.split(':')[0] }, 'serving');
+
+    const signal = await context.stopSignal;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    await app.close();
+    await stopParts(parts, logger);
+    return EXIT_OK;
   },
 };
+
+function lagOf(head: bigint | 'start', applied: bigint): bigint {
+  const last = head === 'start' ? 0n : head;
+  return last > applied ? last - applied : 0n;
+}

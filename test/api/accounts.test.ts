@@ -138,12 +138,34 @@ t.test('minPosition beyond the store\'s last position is 400; behind after the w
   t.equal(ready.statusCode, 200, 'a lag of one event is within the readiness bound');
 });
 
-t.test('audit returns the ledger verbatim; gateway and auditor may read it', async (t) => {
-  const ledger = { accountId: 'erin', streamRevision: '0', events: 1, sessions: [], replayedBalanceUnits: '0', projectedBalanceUnits: '0', matches: true };
-  const api = await testApi(t, { audit: async (accountId) => ({ ...ledger, accountId }) });
-  for (const headers of [api.as('erin'), api.asRole('auditor'), api.asRole('gateway'), api.asRole('admin')]) {
-    const res = await api.inject({ method: 'GET', url: '/v1/accounts/erin/audit', headers });
-    t.equal(res.statusCode, 200);
-    t.same(res.json(), ledger);
-  }
+t.test('audit: the ledger replayed from the stream, interval by interval, beside the projection', async (t) => {
+  const api = await testApi(t);
+  await api.command('erin', 'start');
+  api.clock.advance(30_000);
+  await api.command('erin', 'heartbeat');
+  api.clock.advance(400_000);
+  t.equal((await api.command('erin', 'heartbeat')).json().code, 'SESSION_EXPIRED');
+  const res = await api.inject({ method: 'GET', url: '/v1/accounts/erin/audit', headers: api.asRole('auditor') });
+  t.equal(res.statusCode, 200);
+  const ledger = res.json();
+  t.equal(ledger.accountId, 'erin');
+  t.equal(ledger.streamRevision, '2');
+  t.equal(ledger.replayedBalanceUnits, '208333');
+  t.equal(ledger.projectedBalanceUnits, '208333');
+  t.equal(ledger.matches, true);
+  t.equal(ledger.sessions.length, 1);
+  const [session] = ledger.sessions;
+  t.equal(session.reason, 'timeout');
+  t.equal(session.stoppedAt, iso(T0 + 330_000));
+  t.same(session.intervals.map((i: { from: string; to: string; credited: boolean; ms: number }) => [i.from, i.to, i.ms, i.credited]), [
+    [iso(T0), iso(T0 + 30_000), 30_000, true],
+    [iso(T0 + 30_000), iso(T0 + 330_000), 300_000, false],
+  ]);
+  t.ok(session.intervals.every((i: { why: string }) => i.why.length > 0), 'each interval says why');
+
+  const unknown = await api.inject({ method: 'GET', url: '/v1/accounts/nobody/audit', headers: api.asRole('auditor') });
+  t.equal(unknown.statusCode, 200);
+  t.same({ ...unknown.json(), differences: [] }, {
+    ...unknown.json(), sessions: [], replayedBalanceUnits: '0', projectedBalanceUnits: '0', matches: true, differences: [],
+  });
 });

@@ -1,7 +1,6 @@
 // The sweeper: a deadline index that follows the store, and a pass every intervalMs that issues
 // `expire` through the same command handler as the API. Balances never depend on it: it only
 // records, at each session's own deadline, the stop that the decider would record anyway.
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import type { Clock } from '../commands/clock.js';
@@ -10,7 +9,7 @@ import { silentLogger, type Logger } from '../config/logger.js';
 import type { EventStore } from '../store/port.js';
 import { followStore, stopLagMs, type ActiveSessionSource } from './follower.js';
 import { createSweeperMetrics } from './metrics.js';
-import { runPass } from './pass.js';
+import { createPassRunner } from './pass.js';
 import { createSessionIndex } from './session-index.js';
 import { validateShard, type Shard } from './shard.js';
 
@@ -54,6 +53,31 @@ export interface Sweeper {
   readonly sweeperId: string;
 }
 
+/** Runs a pass every intervalMs once started, skipping a tick while the last pass still runs; 0 = never. */
+function startTicking(intervalMs: number, sweepOnce: () => Promise<number>, logger: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running = false;
+  function tick(): void {
+    if (running || stopped) return;
+    running = true;
+    sweepOnce()
+      .catch((error: unknown) => logger.error({ err: error }, 'sweeper: pass failed'))
+      .finally(() => (running = false));
+  }
+  return {
+    start() {
+      if (intervalMs <= 0 || stopped || timer) return;
+      timer = setInterval(tick, intervalMs);
+      tick();
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+    },
+  };
+}
+
 function defaultSweeperId(): string {
   return `sweeper-${hostname()}-${process.pid}`.slice(0, 200);
 }
@@ -66,7 +90,6 @@ export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
   const logger = options.logger ?? silentLogger;
   const sweeperId = options.sweeperId ?? defaultSweeperId();
   const index = createSessionIndex();
-  const stats = { stops: 0 };
   const overdue = () => index.countOverdue(clock.now()) + index.taken;
   const metrics = createSweeperMetrics(options.registry ?? new Registry(), {
     activeSessions: () => index.size,
@@ -86,85 +109,38 @@ export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
   });
   logger.info({ sweeperId, shard, intervalMs, graceMs }, 'sweeper: building the deadline index');
 
-  let stopping = false;
-  let requestStop!: () => void;
-  // A stop during a long catch-up must not wait for the catch-up to finish.
-  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
-  let passes = 0;
-  async function pass(): Promise<number> {
-    await Promise.race([follower.caughtUp, stopRequested]);
-    if (stopping) return 0;
-    await follower.syncToHead(options.syncTimeoutMs ?? 1000);
-    if (stopping) return 0;
-    const began = performance.now();
-    const now = clock.now();
-    const outcome = await runPass({
-      index, handler: options.handler, metrics, sweeperId,
-      correlationId: randomUUID(),
-      dueBefore: now - graceMs,
-      concurrency: options.concurrency ?? 64,
-      stopping: () => stopping,
-    });
-    const seconds = (performance.now() - began) / 1000;
-    metrics.passDone(seconds);
-    stats.stops += outcome.stops;
-    passes++;
-    if (outcome.failures > 0) {
-      logger.warn({ err: outcome.firstFailure, failures: outcome.failures, pass: passes }, 'sweeper: expire commands failed; retrying next pass');
-    }
-    if (outcome.asked > 0) logger.info({ pass: passes, asked: outcome.asked, stops: outcome.stops, seconds }, 'sweeper: pass');
-    return outcome.stops;
-  }
-
-  let chain: Promise<unknown> = Promise.resolve();
-  function sweepOnce(): Promise<number> {
-    const next = chain.then(pass);
-    chain = next.catch(() => undefined);
-    return next;
-  }
-
-  let timer: NodeJS.Timeout | undefined;
-  let ticking = false;
-  function tick(): void {
-    if (ticking || stopping) return;
-    ticking = true;
-    sweepOnce()
-      .catch((error: unknown) => logger.error({ err: error }, 'sweeper: pass failed'))
-      .finally(() => (ticking = false));
-  }
+  const runner = createPassRunner({
+    index, follower, metrics, logger, clock, sweeperId, graceMs,
+    handler: options.handler,
+    concurrency: options.concurrency ?? 64,
+    syncTimeoutMs: options.syncTimeoutMs ?? 1000,
+  });
+  const ticker = startTicking(intervalMs, runner.sweepOnce, logger);
   follower.caughtUp.then(
     () => {
       logger.info(
         { activeSessions: index.size, position: follower.position.toString(), ms: Math.round(performance.now() - startedAt) },
         'sweeper: index caught up',
       );
-      if (intervalMs > 0 && !stopping) {
-        timer = setInterval(tick, intervalMs);
-        tick(); // after a restart, the overdue backlog goes at once
-      }
+      ticker.start(); // the first pass at once: after a restart the overdue backlog goes first
     },
     () => undefined,
   );
-
-  void follower.failure.then(() => {
-    if (timer) clearInterval(timer);
-  });
+  void follower.failure.then(() => ticker.stop());
 
   let stopped: Promise<void> | undefined;
   return {
-    sweepOnce,
+    sweepOnce: runner.sweepOnce,
     caughtUp: follower.caughtUp,
     failure: follower.failure,
     sweeperId,
-    stats: () => ({ activeSessions: index.size, overdue: overdue(), stops: stats.stops }),
+    stats: () => ({ activeSessions: index.size, overdue: overdue(), stops: runner.stops }),
     stop() {
       stopped ??= (async () => {
-        stopping = true;
-        requestStop();
-        if (timer) clearInterval(timer);
-        await chain;
+        ticker.stop();
+        await runner.drain();
         await follower.stop();
-        logger.info({ sweeperId, stops: stats.stops }, 'sweeper: stopped');
+        logger.info({ sweeperId, stops: runner.stops }, 'sweeper: stopped');
       })();
       return stopped;
     },

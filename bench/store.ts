@@ -70,6 +70,31 @@ async function storeReadAll(store: SqliteEventStore): Promise<{ seconds: number;
   return { seconds, events };
 }
 
+/** From the append call to onEvents of a live subscription in the same process, for sequential appends. */
+async function liveLatency(store: SqliteEventStore, count: number): Promise<{ p50: number; p99: number }> {
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let delivered: () => void = () => undefined;
+  const subscription = store.subscribeToAll({ from: await store.headPosition(), prefix: 'mining-' }, {
+    onEvents(events) {
+      const now = performance.now();
+      for (const event of events) latencies.push(now - (sentAt.get(event.id) ?? now));
+      if (latencies.length >= count) delivered();
+    },
+  });
+  const all = new Promise<void>((resolve) => (delivered = resolve));
+  for (let n = 0; n < count; n++) {
+    const event = heartbeat(0);
+    sentAt.set(event.id, performance.now());
+    await store.append('mining-latency', [event], 'any');
+  }
+  await all;
+  await subscription.stop();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
 function rawReference(path: string, inserts: number, batched: number, batchSize: number) {
   const db = new Database(path);
   configureConnection(db);
@@ -112,6 +137,7 @@ async function main(): Promise<void> {
     const seqSeconds = await storeAppends(store, sequential, 1, revisions);
     const groupSeconds = await storeAppends(store, appends, concurrency, revisions);
     const read = await storeReadAll(store);
+    const latency = await liveLatency(store, Math.min(sequential, 500));
     await store.close();
     const raw = rawReference(join(dir, 'raw.db'), sequential, appends, concurrency);
 
@@ -126,6 +152,7 @@ async function main(): Promise<void> {
     for (const [name, store, reference] of rows) {
       console.log(`${name.padEnd(44)}${fmt(store)}${fmt(reference)}${(store / reference).toFixed(2).padStart(8)}`);
     }
+    console.log(`live subscription delivery after append (same process): p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Keeps the deadline index in step with the store: a catch-up subscription from the beginning (or
 // from the read model's checkpoint after seeding the index with its active sessions), then live.
 // The position applied so far is the index's checkpoint; the index lives in memory only.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { decode } from '../commands/codec.js';
 import { STREAM_PREFIX, type EventMetadata, type MiningEvent } from '../domain/events.js';
 import { parseIso } from '../domain/time.js';

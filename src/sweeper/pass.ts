@@ -2,7 +2,7 @@
 // first, and send each an `expire` through the command handler, a bounded number at a time.
 // The decider decides; the index only chooses whom to ask.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import { STREAM_PREFIX } from '../domain/events.js';

@@ -100,6 +100,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  installDrain(app);
   installJsonOnly(app);
   installRequestLog(app);
   const metrics = installMetrics(app, deps.registry, deps.metrics ?? {});
@@ -131,6 +132,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }, { prefix: '/v1/accounts/:accountId' });
   return app;
+}
+
+/**
+ * While closing, an answer to a request that was already in flight says `Connection: close`, so its
+ * keep-alive connection ends with it instead of holding the shutdown until the keep-alive timeout.
+ */
+function installDrain(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 }
 
 /** Bodies are JSON or nothing: no text/plain parser, and an empty JSON body means "no fields". */

@@ -1,7 +1,7 @@
 // `mining-ledger serve` as a user runs it: a real port, the secret it creates, tokens from
 // `mining-ledger token`, a graceful stop, then a scale-out restart with --no-projector --no-sweeper.
 import { statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
@@ -87,6 +87,66 @@ t.test('serve: secret created 0600, token accepted, commands answered, graceful 
   t.equal(((await read.json()) as { position: string }).position, position, 'the follower reads the read model the projector left');
   follower.stop();
   t.equal(await follower.exited, 0);
+});
+
+/** Resolves with the first chunk of the answer that contains `text`, and everything read so far. */
+function readUntil(socket: Socket, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received.includes(text)) {
+        socket.off('data', onData);
+        resolve(received);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+async function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(port, '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', () => resolve(true));
+  });
+}
+
+t.test('SIGTERM during a command: new connections are refused, the command in flight is answered and stored', async (t) => {
+  const dir = t.testdir();
+  const env = { DATA_DIR: dir, PORT: String(await freePort()), LOG_LEVEL: 'error' };
+  const server = await serve(['--no-sweeper'], env);
+  const token = await mint(['--sub', 'alice'], env);
+  t.equal((await fetch(`${server.base}/v1/accounts/alice/mining/start`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status, 201);
+
+  // The heartbeat's headers are in (the server said 100 Continue); its body is not sent yet.
+  const socket = connect(Number(env.PORT), '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  const body = '{}';
+  socket.write(`POST /v1/accounts/alice/mining/heartbeat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n`
+    + `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+  await readUntil(socket, '100 Continue');
+  server.stop();
+  let refused = false;
+  for (let attempt = 0; attempt < 200 && !refused; attempt++) refused = await refusesConnections(Number(env.PORT));
+  t.ok(refused, 'no new connections once shutting down');
+  const answer = readUntil(socket, '"recorded"');
+  socket.write(body);
+  const text = await answer;
+  t.match(text, /HTTP\/1\.1 200 OK/);
+  t.match(text, /"recorded":true/);
+  t.match(text, /connection: close/i, 'the connection ends with the answer, so shutdown need not wait for keep-alive');
+  t.equal(await server.exited, 0);
+
+  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const types = [];
+  for await (const event of store.readAll()) types.push(event.type);
+  await store.close();
+  t.same(types, ['MiningStarted', 'Heartbeat'], 'the in-flight heartbeat was committed before the store closed');
 });
 
 t.test('serve on a port in use exits 2 and says which', async (t) => {

@@ -29,7 +29,7 @@ async function history(test: Test): Promise<World> {
     await w.store.close();
     return w.store.path;
   })();
-  return world(test, {}, await template);
+  return world(test, { copyOf: await template });
 }
 
 function tamper(w: World, sql: string): void {

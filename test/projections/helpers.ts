@@ -1,6 +1,6 @@
 // Shared setup for projection tests: a real SQLite store in the test's directory, a real command
 // handler on a virtual clock, and a way to compare read-model files row by row.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -27,25 +27,37 @@ export interface World {
   store: SqliteEventStore;
   clock: VirtualClock;
   handler: CommandHandler;
+  /** The settings commands decide with; assign to reconfigure. */
+  settings: MiningSettings;
   readModelPath: string;
   eventStoreUrl: string;
   /** Runs a command for an account as that user, at the clock's current time. */
   run(accountId: string, request: CommandRequest): Promise<bigint>;
 }
 
-/** A fresh store in the test's directory; `copyOf` starts it as a copy of a closed store file. */
-export async function world(t: Test, settings: Partial<MiningSettings> = {}, copyOf?: string): Promise<World> {
-  const dir = t.testdir();
+export interface WorldOptions {
+  settings?: Partial<MiningSettings>;
+  /** Start the store as a copy of this (closed) store file. */
+  copyOf?: string;
+  /** A directory of its own (default: the test's directory). */
+  dir?: string;
+}
+
+/** A fresh store with a command handler on a virtual clock; settings may be changed while it runs. */
+export async function world(t: Test, options: WorldOptions = {}): Promise<World> {
+  const dir = options.dir ?? t.testdir();
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'events.db');
-  if (copyOf) copyFileSync(copyOf, path);
+  if (options.copyOf) copyFileSync(options.copyOf, path);
   const store = await openSqliteStore({ path, pollIntervalMs: 5 });
   t.teardown(() => store.close());
   const clock = virtualClock(DAY0);
+  const settings: MiningSettings = { ...SETTINGS, ...options.settings };
   const handler = createCommandHandler({
-    store, clock, ids: uuidV7Generator(clock), settings: () => ({ ...SETTINGS, ...settings }), backoff: async () => undefined,
+    store, clock, ids: uuidV7Generator(clock), settings: () => settings, backoff: async () => undefined,
   });
   return {
-    dir, store, clock, handler,
+    dir, store, clock, handler, settings,
     readModelPath: join(dir, 'read.db'),
     eventStoreUrl: `sqlite:${path}`,
     async run(accountId, request) {

@@ -94,7 +94,8 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<Rebuild
       if (engine.pendingEvents() >= flushEvery) engine.flush();
       report(false);
       if (until !== null && engine.appliedPosition() >= until) break;
-      if (performance.now() - lastYield > 50) {
+      // Under the live file's lock (phase swap) readers elsewhere wait: finish without giving way.
+      if (phase !== 'swap' && performance.now() - lastYield > 50) {
         await yieldToLoop();
         lastYield = performance.now();
         if (options.shouldStop?.()) throw new RebuildInterruptedError('rebuild interrupted; the live read model is unchanged');

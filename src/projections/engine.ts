@@ -124,11 +124,14 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
   }
 
   function applyOne(recorded: RecordedEvent): void {
-    const accountId = accountOf(recorded.stream);
-    if (accountId === undefined) return;
+    // Keyed by stream name: a hit needs neither the account-id check nor a slice.
+    let state = cache.get(recorded.stream);
+    if (!state) {
+      const accountId = accountOf(recorded.stream);
+      if (accountId === undefined) return;
+      cache.set(recorded.stream, (state = load(accountId)));
+    }
     const { event } = decode(recorded);
-    let state = cache.get(accountId);
-    if (!state) cache.set(accountId, (state = load(accountId)));
     const ledger = state.accrual.active;
     const before = ledger?.session;
     applyEvent(state.accrual, event, NO_SESSION_LIST);
@@ -178,9 +181,9 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
   function evict(): void {
     if (cache.size <= cacheLimit) return;
     const target = Math.floor(cacheLimit * 0.9);
-    for (const accountId of cache.keys()) {
+    for (const stream of cache.keys()) {
       if (cache.size <= target) break;
-      cache.delete(accountId);
+      cache.delete(stream);
     }
   }
 

@@ -2,8 +2,8 @@
 // run with the same durability (WAL, synchronous=FULL): appends one at a time, appends from many
 // concurrent callers (group commit), and reading every event back with JSON.parse.
 //
-//   npm run bench:store -- [--sequential N] [--appends N] [--concurrency C] [--dir D]
-//   (or BENCH_SEQUENTIAL, BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_DIR)
+//   npm run bench:store -- [--sequential N] [--appends N] [--concurrency C] [--streams S] [--dir D]
+//   (or BENCH_SEQUENTIAL, BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_STREAMS, BENCH_DIR)
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,8 @@ const appends = setting('appends', 'BENCH_APPENDS', 20_000);
 const concurrency = setting('concurrency', 'BENCH_CONCURRENCY', 64);
 const dirFlag = process.argv.indexOf('--dir');
 const baseDir = (dirFlag >= 0 ? process.argv[dirFlag + 1] : process.env.BENCH_DIR) ?? tmpdir();
-const ACCOUNTS = 1_000;
+/** Accounts (streams) the appends spread over: more streams, more distinct index pages per commit. */
+const ACCOUNTS = setting('streams', 'BENCH_STREAMS', 10_000);
 /** Event ids as the command handler makes them: time-ordered UUIDv7. */
 const ids = uuidV7Generator();
 
@@ -146,8 +147,8 @@ async function main(): Promise<void> {
       [`${concurrency} concurrent appenders / raw batches of ${concurrency}`, rate(appends, groupSeconds), rate(appends, raw.batchSeconds)],
       ['read all + JSON.parse (events)', rate(read.events, read.seconds), rate(raw.read, raw.readSeconds)],
     ];
-    console.log(`store benchmark: ${sequential} sequential + ${appends} concurrent appends of one heartbeat event, ` +
-      `${ACCOUNTS} streams, WAL + synchronous=FULL, in ${dir}`);
+    console.log(`store benchmark: ${sequential} sequential + ${appends} concurrent appends of one heartbeat event ` +
+      `over ${ACCOUNTS} streams, WAL + synchronous=FULL, in ${dir}`);
     console.log(`${'measure'.padEnd(44)}${'store'.padStart(14)}${'raw sqlite'.padStart(14)}${'ratio'.padStart(8)}`);
     for (const [name, store, reference] of rows) {
       console.log(`${name.padEnd(44)}${fmt(store)}${fmt(reference)}${(store / reference).toFixed(2).padStart(8)}`);

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { InvalidAppendError, StoreUnavailableError, type EventToAppend } from '../../src/store/port.js';
+import { InvalidAppendError, StoreUnavailableError, WrongExpectedRevisionError, type EventToAppend } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
 import { collect, idsOf, newEvents } from './contract-helpers.js';
 
@@ -53,6 +53,23 @@ t.test('the same event id in another stream is refused as invalid, and nothing o
   await t.rejects(store.append('second', [...newEvents(1), event!], 'no_stream'), InvalidAppendError);
   t.equal(await store.streamRevision('second'), 'no_stream');
   t.same(idsOf(await collect(store.readAll())), [event!.id]);
+});
+
+t.test('appends committed together with a refused one keep exact revisions afterwards', async (t) => {
+  const store = await open(t);
+  const [taken] = newEvents(1);
+  await store.append('owner', [taken!], 'no_stream');
+  const outcomes = await Promise.allSettled([
+    store.append('fresh-1', newEvents(2), 'no_stream'),
+    store.append('thief', [taken!], 'no_stream'),
+    store.append('fresh-2', newEvents(1), 'no_stream'),
+    store.append('fresh-1', newEvents(1), 1n),
+  ]);
+  t.same(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'], 'in one group commit, one refused');
+  t.equal(await store.streamRevision('fresh-1'), 2n);
+  t.equal((await store.append('fresh-1', newEvents(1), 2n)).nextExpectedRevision, 3n, 'the writer did not count the rolled-back attempt');
+  await t.rejects(store.append('fresh-2', newEvents(1), 'no_stream'), WrongExpectedRevisionError);
+  t.equal((await store.append('thief', newEvents(1), 'no_stream')).nextExpectedRevision, 0n, 'the refused append left no trace');
 });
 
 t.test('when the writer thread dies, its appends fail as unavailable and the next append gets a new writer', async (t) => {

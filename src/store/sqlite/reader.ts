@@ -62,7 +62,11 @@ export function openReader(path: string): Reader {
     `SELECT ${COLUMNS} FROM events e WHERE e.position > :after AND substr(e.stream, 1, length(:prefix)) = :prefix ORDER BY e.position LIMIT :limit`,
   );
   const headStatement = db.prepare<[], { p: bigint | null }>('SELECT max(position) AS p FROM events');
-  const revisionStatement = db.prepare<[string], { revision: bigint }>('SELECT revision FROM streams WHERE stream = ?');
+  const revisionStatement = db.prepare<{ stream: string }, { revision: bigint | null }>(`
+    SELECT max(revision) AS revision FROM (
+      SELECT max(revision) AS revision FROM stream_index WHERE stream = :stream
+      UNION ALL
+      SELECT max(e.revision) FROM events e WHERE ${UNINDEXED} AND e.stream = :stream)`);
 
   // A read transaction: the page and the head come from one snapshot.
   const scannedPage = db.transaction((after: bigint, limit: number, prefix: string | undefined): ScannedPage => {
@@ -80,7 +84,7 @@ export function openReader(path: string): Reader {
     },
     allPage: (after, limit, prefix) => scannedPage(after, limit, prefix || undefined),
     head: () => headStatement.get()!.p,
-    streamRevision: (stream) => revisionStatement.get(stream)?.revision ?? 'no_stream',
+    streamRevision: (stream) => revisionStatement.get({ stream })?.revision ?? 'no_stream',
     dataVersion: () => db.pragma('data_version', { simple: true }),
     close: () => db.close(),
   };

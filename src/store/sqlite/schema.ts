@@ -1,5 +1,6 @@
 // The embedded store's schema. Events are appended by position (the rowid); the per-stream index is
-// filled in batches off the hot path (see docs/store.md), and `streams` guards revisions.
+// filled in batches off the hot path, and the writer checks revisions against it and the unindexed
+// tail (see revisions.ts and docs/store.md).
 import type Database from 'better-sqlite3';
 
 export const SCHEMA = `
@@ -13,11 +14,6 @@ CREATE TABLE IF NOT EXISTS events (
   metadata TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id);
-CREATE TABLE IF NOT EXISTS streams (
-  stream   TEXT    PRIMARY KEY,
-  revision INTEGER NOT NULL,
-  position INTEGER NOT NULL
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stream_index (
   stream   TEXT    NOT NULL,
   revision INTEGER NOT NULL,

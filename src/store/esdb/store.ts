@@ -44,6 +44,11 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
     return undefined;
   }
 
+  async function eventAt(stream: string, revision: bigint): Promise<RecordedEvent | undefined> {
+    for await (const event of store.readStream(stream, { fromRevision: revision, maxCount: 1 })) return event;
+    return undefined;
+  }
+
   async function emptyAppend(stream: string, expected: ExpectedRevision): Promise<AppendResult> {
     const last = await lastOf(stream);
     const actual = last ? last.revision : 'no_stream';
@@ -57,8 +62,8 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
       if (data.length === 0) return emptyAppend(stream, expected);
       try {
         const result = await live().appendToStream(stream, data, { expectedRevision: toExpectedRevision(expected) });
-        // An idempotent retry may come back without a position: ask for the event's own.
-        const position = result.position?.commit ?? (await lastOf(stream))?.position ?? 0n;
+        // An idempotent retry may come back without a position: ask for its last event's own.
+        const position = result.position?.commit ?? (await eventAt(stream, result.nextExpectedRevision))?.position ?? 0n;
         return { nextExpectedRevision: result.nextExpectedRevision, position };
       } catch (error) {
         throw toPortError(error, stream, expected);

@@ -1,6 +1,7 @@
-// Prometheus metrics of the API: request rates and latencies, commands, heartbeats, and gauges
-// for active sessions, projector lag and sweeper lag read from the processes that know them.
-// Per-request work is one histogram observation; counters are plain numbers read at scrape time.
+// Prometheus metrics of the API: request rates and latencies, commands, heartbeats, refusals.
+// The projector and the sweeper export theirs (lag, active and overdue sessions, stop lag) into the
+// same registry. Per-request work is one histogram observation; counters are plain numbers read
+// at scrape time.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CommandResult } from '../commands/handler.js';

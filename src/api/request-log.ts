@@ -1,9 +1,10 @@
 // One structured line per finished request, carrying Fastify's request id (reqId). Successes log
-// at debug, so the hot path costs a level check; client errors at info, server errors at error.
+// at debug, so the hot path costs a level check; client errors at info, 503 (retry later) at warn,
+// other server errors at error.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../config/logger.js';
 
-type Level = 'debug' | 'info' | 'error';
+type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export function installRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
@@ -13,13 +14,11 @@ export function installRequestLog(app: FastifyInstance): void {
   // The level is fixed for the process's life: decide once which lines are written at all.
   const root = app.log as unknown as Partial<Logger>;
   const enabled = (level: Level) => (root.isLevelEnabled ? root.isLevelEnabled(level) : false);
-  const debug = enabled('debug');
-  const info = enabled('info');
-  const error = enabled('error');
+  const on: Record<Level, boolean> = { debug: enabled('debug'), info: enabled('info'), warn: enabled('warn'), error: enabled('error') };
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const status = reply.statusCode;
-    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
-    if (level === 'debug' ? debug : level === 'info' ? info : error) {
+    const level: Level = status === 503 ? 'warn' : status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+    if (on[level]) {
       request.log[level]({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
     }
     done();

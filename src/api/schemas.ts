@@ -68,4 +68,4 @@ export const errorResponses = {
   '5xx': ErrorBody,
 } as const;
 
-export { nullable, Instant, TokenAmount, Units };
+export { nullable, TokenAmount, Units };

@@ -1,4 +1,6 @@
 // Every error answer: its status, code and shape, the order of the checks, and that nothing is written.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import t from 'tap';
 import { uuidV7Generator } from '../../src/commands/clock.js';
 import { createCommandHandler } from '../../src/commands/handler.js';
@@ -128,4 +130,19 @@ t.test('every answer carries a request id; a sane x-request-id is echoed and rec
   const insane = await api.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'a b\u0001' } });
   t.match(insane.headers['x-request-id'], /^[A-Za-z0-9_-]+-[0-9a-z]+$/);
   for await (const event of api.store.readAll()) t.equal((event.metadata as { correlationId: string }).correlationId, 'req-123.abc');
+});
+
+t.test('finished requests are logged as JSON lines with their request id; successes only at debug', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const api = await testApi(t, { logger: pino({ level: 'info' }, sink) });
+  await api.command('alice', 'start');
+  await api.inject({ method: 'GET', url: '/nowhere', headers: { 'x-request-id': 'trace-42' } });
+  const completed = lines.filter((line) => line.msg === 'request completed');
+  t.same(completed.map((line) => [line.reqId, line.statusCode, line.url]), [['trace-42', 404, '/nowhere']]);
 });

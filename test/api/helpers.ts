@@ -11,6 +11,7 @@ import { auditAccount } from '../../src/projections/audit.js';
 import { startProjector, type Projector } from '../../src/projections/projector.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Logger } from '../../src/config/logger.js';
 
 export const SECRET = Buffer.from('test-secret-that-is-long-enough-0123456789');
 /** 2026-01-01T08:00:00.000Z */
@@ -28,6 +29,7 @@ export interface TestApiOptions {
   mining?: Partial<MiningSettings>;
   settings?: Partial<ApiSettings>;
   audit?: (accountId: string) => Promise<unknown>;
+  logger?: Logger;
   /** e.g. 1, so that one revision conflict already answers 503. */
   maxAttempts?: number;
 }
@@ -71,6 +73,7 @@ export async function testApi(t: Test, options: TestApiOptions = {}): Promise<Te
     secret: SECRET,
     registry,
     caughtUp: projector.caughtUp,
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   t.teardown(async () => {
     await app.close();

@@ -104,3 +104,30 @@ t.test('caught up reports the position scanned to, past events the prefix filter
   t.equal(sub.caughtUpPosition, last.position, 'a checkpoint there skips the other streams next time');
   await sub.subscription.stop();
 });
+
+t.test('a writer idle while another wrote and indexed still checks revisions exactly', async (t) => {
+  const path = join(t.testdir(), 'events.db');
+  const idle = await openSqliteStore({ path, indexIntervalMs: 0 });
+  const busy = await openSqliteStore({ path, indexIntervalMs: 0 });
+  t.teardown(async () => {
+    await idle.close();
+    await busy.close();
+  });
+  await idle.append('s1', newEvents(1), 'no_stream');
+  await idle.append('s4', newEvents(1), 'no_stream');
+  await busy.append('s1', newEvents(1), 0n);
+  await busy.append('s4', newEvents(1), 0n);
+  for (let i = 0; i < 5; i++) await busy.append('s2', newEvents(2), i === 0 ? 'no_stream' : BigInt(i * 2 - 1));
+  await busy.indexNow();
+  await busy.append('s1', newEvents(1), 1n);
+  await busy.append('s3', newEvents(1), 'no_stream');
+
+  const stale = await idle.append('s1', newEvents(1), 1n).catch((error: unknown) => error);
+  t.match(stale, { name: 'WrongExpectedRevisionError', actual: 2n }, "the other writer's revisions, indexed and not");
+  t.equal((await idle.append('s1', newEvents(1), 2n)).nextExpectedRevision, 3n);
+  t.equal((await idle.append('s2', newEvents(1), 9n)).nextExpectedRevision, 10n, 'a stream the other writer wrote and indexed');
+  t.equal((await idle.append('s3', newEvents(1), 0n)).nextExpectedRevision, 1n, 'a stream only in the unindexed tail');
+  const indexedSince = await idle.append('s4', newEvents(1), 0n).catch((error: unknown) => error);
+  t.match(indexedSince, { name: 'WrongExpectedRevisionError', actual: 1n }, 'a stream this writer wrote, the other moved on and indexed');
+  await t.rejects(busy.append('s1', newEvents(1), 2n), { name: 'WrongExpectedRevisionError' }, 'and the other way round');
+});

@@ -41,9 +41,20 @@ export function revisionTracker(db: Database.Database): RevisionTracker {
   const pending = new Map<string, StreamHead>();
   let lastSeen = indexedPosition.get()!.value;
   let pendingLast = 0n;
+  let prunedAt = lastSeen;
+
+  /** Everything at or before `position` is indexed: forget those streams, and read on from there. */
+  function indexedUpTo(position: bigint): void {
+    if (position <= prunedAt) return;
+    prunedAt = position;
+    for (const [stream, head] of recent) if (head.position <= position) recent.delete(stream);
+    // A writer idle while others wrote and indexed need not read their events one by one.
+    if (position > lastSeen) lastSeen = position;
+  }
 
   return {
     refresh() {
+      indexedUpTo(indexedPosition.get()!.value);
       const head = lastPosition.get()!.p ?? 0n;
       if (head <= lastSeen) return;
       for (const row of committedAfter.iterate(lastSeen, head)) recent.set(row.stream, { revision: row.revision, position: row.position });
@@ -64,8 +75,6 @@ export function revisionTracker(db: Database.Database): RevisionTracker {
       pending.clear();
       pendingLast = 0n;
     },
-    indexedUpTo(position) {
-      for (const [stream, head] of recent) if (head.position <= position) recent.delete(stream);
-    },
+    indexedUpTo,
   };
 }

@@ -144,7 +144,7 @@ export function openWriter(path: string): Writer {
 
   return {
     appendBatch(batch) {
-      // Savepoints cost about a fifth of a commit's work; pay for them only when an append failed.
+      // A savepoint is two more statements per append: pay for them only when an append failed.
       try {
         return commitBatch(appendAllAtOnce, batch);
       } catch (error) {

@@ -19,8 +19,10 @@ interface AccountState {
   lastEventAt: number | null;
   streamRevision: bigint | null;
   position: bigint;
-  /** Sessions changed since the last flush, by seq (the latest snapshot of each). */
-  pending: Map<number, SessionAccrual> | null;
+  /** The active session changed since the last flush. */
+  activeChanged: boolean;
+  /** Sessions that ended (or were left open by a new start) since the last flush, final state. */
+  ended: { seq: number; session: SessionAccrual }[] | null;
   dirty: boolean;
 }
 
@@ -118,7 +120,8 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       lastEventAt: row?.last_event_at == null ? null : Number(row.last_event_at),
       streamRevision: row?.stream_revision ?? null,
       position: row?.position ?? 0n,
-      pending: null,
+      activeChanged: false,
+      ended: null,
       dirty: false,
     };
   }
@@ -136,11 +139,17 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
     const before = ledger?.session;
     applyEvent(state.accrual, event, NO_SESSION_LIST);
     if (event.type === 'MiningStarted') {
+      if (ledger && state.activeSeq !== null) (state.ended ??= []).push({ seq: state.activeSeq, session: ledger.session });
       state.activeSeq = ++state.sessionCount;
-      (state.pending ??= new Map()).set(state.activeSeq, state.accrual.active!.session);
+      state.activeChanged = true;
     } else if (ledger && ledger.session !== before) {
-      (state.pending ??= new Map()).set(state.activeSeq!, ledger.session);
-      if (state.accrual.active === null) state.activeSeq = null;
+      if (state.accrual.active === null) {
+        (state.ended ??= []).push({ seq: state.activeSeq!, session: ledger.session });
+        state.activeSeq = null;
+        state.activeChanged = false;
+      } else {
+        state.activeChanged = true;
+      }
     }
     state.lastEventAt = timeOf(event, state.accrual.active ?? ledger);
     state.streamRevision = recorded.revision;
@@ -151,21 +160,25 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
     }
   }
 
+  function writeSessionRow(accountId: string, seq: number, s: SessionAccrual): void {
+    writeSession.run(
+      accountId, seq, s.sessionId, s.startedAt, s.rateUnitsPerHour, s.heartbeatTimeoutMs, s.maxSessionMs,
+      s.lastPresenceAt, s.lastHeartbeatAt, s.heartbeats, s.creditedMs, s.stoppedAt, s.reason, sessionEarnedUnits(s),
+    );
+  }
+
   function writeState(state: AccountState): void {
     const a = state.accrual;
     writeAccount.run(
       state.accountId, a.balanceUnits, a.creditedMs, a.active ? 1 : 0, state.activeSeq, state.sessionCount,
       state.lastEventAt, state.streamRevision, state.position, a.events,
     );
-    if (state.pending) {
-      for (const [seq, s] of state.pending) {
-        writeSession.run(
-          state.accountId, seq, s.sessionId, s.startedAt, s.rateUnitsPerHour, s.heartbeatTimeoutMs, s.maxSessionMs,
-          s.lastPresenceAt, s.lastHeartbeatAt, s.heartbeats, s.creditedMs, s.stoppedAt, s.reason, sessionEarnedUnits(s),
-        );
-      }
-      state.pending = null;
+    if (state.ended) {
+      for (const { seq, session } of state.ended) writeSessionRow(state.accountId, seq, session);
+      state.ended = null;
     }
+    if (state.activeChanged && a.active) writeSessionRow(state.accountId, state.activeSeq!, a.active.session);
+    state.activeChanged = false;
     state.dirty = false;
   }
 

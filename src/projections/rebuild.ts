@@ -2,6 +2,7 @@
 // it. The swap happens under the live file's exclusive lock, so no process is half-way through a
 // transaction on the old file; followers notice the new file and continue from its checkpoint.
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { EventStore } from '../store/port.js';
 import { createEngine, type ProjectionEngine } from './engine.js';
 import { pageReader } from './page-reader.js';
+import { buildInParallel, ParallelBuildStopped } from './rebuild-parallel.js';
 import { openScratch } from './schema.js';
 
 export interface RebuildProgress {
@@ -36,6 +38,20 @@ export interface RebuildOptions {
   lockTimeoutMs?: number;
   /** Checked between pages; a rebuild that is told to stop removes its scratch file. */
   shouldStop?: () => boolean;
+  /**
+   * Threads folding the backlog on the embedded store, each a partition of the accounts (default:
+   * 2 when the cores allow and the log has PARALLEL_FROM events or more; 1 otherwise).
+   */
+  workers?: number;
+}
+
+/** Below this many events, starting workers costs more than it saves. */
+export const PARALLEL_FROM = 50_000n;
+
+/** The embedded store's file, when the store is the embedded one (its log can be read in partitions). */
+function embeddedPathOf(store: EventStore): string | undefined {
+  const embedded = store as EventStore & { path?: unknown; readAllPage?: unknown };
+  return typeof embedded.path === 'string' && typeof embedded.readAllPage === 'function' ? embedded.path : undefined;
 }
 
 export interface RebuildResult {
@@ -63,73 +79,109 @@ function removeScratch(path: string): void {
   rmSync(`${path}-journal`, { force: true });
 }
 
-export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
-  const path = resolve(options.readModelPath);
-  const scratch = `${path}.rebuild-${process.pid}`;
-  const pageSize = options.pageSize ?? 2000;
-  const flushEvery = options.flushEvery ?? 100_000;
-  const progressIntervalMs = options.progressIntervalMs ?? 250;
-  const readPage = pageReader(options.store);
-  const started = performance.now();
+const interrupted = () => new RebuildInterruptedError('rebuild interrupted; the live read model is unchanged');
+
+/** The scratch file being built, its engine, and progress reporting. */
+interface Build {
+  options: RebuildOptions;
+  scratch: string;
+  db: Database.Database;
+  engine: ProjectionEngine;
+  started: number;
+  report(phase: RebuildProgress['phase'], done: number, total: number, events: number, force: boolean): void;
+}
+
+function startBuild(options: RebuildOptions, scratch: string): Build {
   removeScratch(scratch);
   const db = openScratch(scratch);
   const engine = createEngine(db, { cacheLimit: options.cacheLimit ?? 250_000, guardCheckpoint: false });
+  const started = performance.now();
+  const interval = options.progressIntervalMs ?? 250;
   let lastReport = -Infinity;
-  let lastYield = started;
-
-  async function follow(phase: RebuildProgress['phase'], until: bigint | null): Promise<void> {
-    const head = await options.store.headPosition();
-    const total = head === 'start' ? 0 : Number(head);
-    const report = (force: boolean) => {
+  return {
+    options, scratch, db, engine, started,
+    report(phase, done, total, events, force) {
       const now = performance.now();
-      if (!force && now - lastReport < progressIntervalMs) return;
+      if (!force && now - lastReport < interval) return;
       lastReport = now;
-      const done = Number(engine.appliedPosition());
-      options.onProgress?.({ phase, done: Math.min(done, total), total, events: Number(engine.totalEvents()), elapsedMs: now - started });
-    };
-    for (;;) {
-      const page = await readPage(engine.appliedPosition(), pageSize);
-      if (page.length === 0) break;
-      engine.apply(page);
-      if (engine.pendingEvents() >= flushEvery) engine.flush();
-      report(false);
-      if (until !== null && engine.appliedPosition() >= until) break;
-      // Under the live file's lock (phase swap) readers elsewhere wait: finish without giving way.
-      if (phase !== 'swap' && performance.now() - lastYield > 50) {
-        await yieldToLoop();
-        lastYield = performance.now();
-        if (options.shouldStop?.()) throw new RebuildInterruptedError('rebuild interrupted; the live read model is unchanged');
-      }
-    }
-    engine.flush();
-    report(true);
-  }
+      options.onProgress?.({ phase, done: Math.min(done, total), total, events, elapsedMs: now - started });
+    },
+  };
+}
 
+/** Folds pages from the engine's position until the log ends (or `until` is reached). */
+async function follow(build: Build, phase: RebuildProgress['phase'], until: bigint | null): Promise<void> {
+  const { engine, options } = build;
+  const readPage = pageReader(options.store);
+  const head = await options.store.headPosition();
+  const total = head === 'start' ? 0 : Number(head);
+  const report = (force: boolean) =>
+    build.report(phase, Number(engine.appliedPosition()), total, Number(engine.totalEvents()), force);
+  let lastYield = performance.now();
+  for (;;) {
+    const page = await readPage(engine.appliedPosition(), options.pageSize ?? 2000);
+    if (page.length === 0) break;
+    engine.apply(page);
+    if (engine.pendingEvents() >= (options.flushEvery ?? 100_000)) engine.flush();
+    report(false);
+    if (until !== null && engine.appliedPosition() >= until) break;
+    // Under the live file's lock (phase swap) readers elsewhere wait: finish without giving way.
+    if (phase !== 'swap' && performance.now() - lastYield > 50) {
+      await yieldToLoop();
+      lastYield = performance.now();
+      if (options.shouldStop?.()) throw interrupted();
+    }
+  }
+  engine.flush();
+  report(true);
+}
+
+/** On the embedded store, folds the log up to `head` in partitions on worker threads. */
+async function foldInParallel(build: Build, head: bigint): Promise<void> {
+  const { options } = build;
+  const eventsPath = embeddedPathOf(options.store);
+  const workers = options.workers ?? (head >= PARALLEL_FROM ? Math.min(2, availableParallelism()) : 1);
+  if (workers < 2 || !eventsPath) return;
   try {
-    const head = await options.store.headPosition();
-    await follow('build', head === 'start' ? 0n : head);
-    if (options.swap) await follow('catch-up', null);
-    await switchInto(path, scratch, db, engine, options, follow);
+    await buildInParallel(build.db, {
+      eventsPath, upTo: head, partitions: workers, scratch: build.scratch,
+      pageSize: options.pageSize ?? 2000, flushEvery: options.flushEvery ?? 100_000, cacheLimit: options.cacheLimit ?? 250_000,
+      onProgress: (events) => build.report('build', events, Number(head), events, false),
+      shouldStop: options.shouldStop,
+    });
   } catch (error) {
-    if (db.open) db.close();
-    removeScratch(scratch);
+    throw error instanceof ParallelBuildStopped ? interrupted() : error;
+  }
+  build.engine.reset();
+}
+
+export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
+  const path = resolve(options.readModelPath);
+  const build = startBuild(options, `${path}.rebuild-${process.pid}`);
+  try {
+    const headPosition = await options.store.headPosition();
+    const head = headPosition === 'start' ? 0n : headPosition;
+    await foldInParallel(build, head);
+    await follow(build, 'build', head);
+    if (options.swap) await follow(build, 'catch-up', null);
+    // The last moment to back out: after this the live file is replaced.
+    if (options.shouldStop?.()) throw interrupted();
+    await switchInto(path, build);
+  } catch (error) {
+    if (build.db.open) build.db.close();
+    removeScratch(build.scratch);
     throw error;
   }
-  return { events: Number(engine.totalEvents()), position: engine.flushedPosition(), elapsedMs: performance.now() - started, path };
+  const { engine } = build;
+  return { events: Number(engine.totalEvents()), position: engine.flushedPosition(), elapsedMs: performance.now() - build.started, path };
 }
 
 /**
  * Takes the live file's exclusive lock (no reader or writer is inside a transaction on it, so no
  * rollback journal of the old file exists), lets a swap fold the last events, then renames.
  */
-async function switchInto(
-  path: string,
-  scratch: string,
-  db: Database.Database,
-  engine: ProjectionEngine,
-  options: RebuildOptions,
-  follow: (phase: RebuildProgress['phase'], until: bigint | null) => Promise<void>,
-): Promise<void> {
+async function switchInto(path: string, build: Build): Promise<void> {
+  const { options, db, engine, scratch } = build;
   const live = existsSync(path) ? new Database(path, { timeout: options.lockTimeoutMs ?? 30_000 }) : null;
   try {
     try {
@@ -139,7 +191,7 @@ async function switchInto(
       const code = (error as { code?: string }).code;
       if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error;
     }
-    if (options.swap) await follow('swap', null);
+    if (options.swap) await follow(build, 'swap', null);
     engine.flush();
     db.close();
     fsyncPath(scratch);

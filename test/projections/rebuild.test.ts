@@ -105,3 +105,41 @@ t.test('rebuild reports progress and replaces a read model it did not write, how
   t.equal(dump.accounts.length, 5);
   t.equal(dump.position, head);
 });
+
+t.test('a rebuild on parallel workers equals one on a single thread', async (t) => {
+  const w = await world(t);
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(Array.from({ length: 12 }, (_, i) => w.run(`acct-${i}`, { type: 'start' })));
+    for (let beat = 0; beat < 4; beat++) {
+      w.clock.advance(30 * SECOND);
+      await Promise.all(Array.from({ length: 12 }, (_, i) => w.run(`acct-${i}`, { type: i % 3 === round ? 'stop' : 'heartbeat' })));
+    }
+    w.clock.advance(10 * MINUTE);
+  }
+  const single = join(w.dir, 'single.db');
+  const one = await rebuildReadModel({ store: w.store, readModelPath: single, workers: 1 });
+  const two = await rebuildReadModel({ store: w.store, readModelPath: w.readModelPath, workers: 2, pageSize: 7, flushEvery: 10 });
+  t.equal(two.events, one.events);
+  t.equal(two.position, one.position);
+  const expected = dumpReadModel(single);
+  t.same(dumpReadModel(w.readModelPath), expected);
+  t.equal(expected.accounts.length, 12);
+  const { readdirSync } = await import('node:fs');
+  t.same(readdirSync(w.dir).filter((name) => name.includes('.rebuild-')), [], 'no scratch or part file left behind');
+});
+
+t.test('a rebuild told to stop leaves the live read model as it was', async (t) => {
+  const w = await world(t);
+  await Promise.all(Array.from({ length: 5 }, (_, i) => w.run(`acct-${i}`, { type: 'start' })));
+  await rebuildReadModel({ store: w.store, readModelPath: w.readModelPath });
+  const before = dumpReadModel(w.readModelPath);
+  w.clock.advance(30 * SECOND);
+  await Promise.all(Array.from({ length: 5 }, (_, i) => w.run(`acct-${i}`, { type: 'heartbeat' })));
+  for (const workers of [1, 2]) {
+    await t.rejects(
+      rebuildReadModel({ store: w.store, readModelPath: w.readModelPath, workers, pageSize: 1, progressIntervalMs: 0, shouldStop: () => true }),
+      { name: 'RebuildInterruptedError' },
+    );
+  }
+  t.same(dumpReadModel(w.readModelPath), before);
+});

@@ -21,9 +21,11 @@ export interface PartitionReader {
   close(): void;
 }
 
-/** Cheap, deterministic, and spread by the stream name's last characters (where ids differ). */
-export const PARTITION_SQL =
-  '(unicode(substr(stream, -1)) + 3 * unicode(substr(stream, -2, 1)) + 7 * unicode(substr(stream, -3, 1)))';
+/**
+ * Cheap and deterministic: the account id's first and last characters (`mining-` is 7 long), so ids
+ * that share a suffix (e-mail addresses) or a prefix (`miner-000123`) still spread.
+ */
+export const PARTITION_SQL = '(unicode(substr(stream, 8, 1)) + unicode(substr(stream, -1)))';
 
 export function openPartitionReader(eventsPath: string, partition: number, partitions: number): PartitionReader {
   const db = new Database(eventsPath, { readonly: true, fileMustExist: true });

@@ -31,16 +31,18 @@ export class BufferedOutput {
   }
 }
 
-/** Remembers the last few instants formatted: consecutive intervals share their ends. */
-function isoFormatter(): (ms: number) => string {
+/** Formats instants, remembering the last one: consecutive intervals share their ends. */
+function isoFormatter(): { format(ms: number, known?: string): string } {
   let lastMs = NaN;
   let lastText = '';
-  return (ms) => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastText = toIso(ms);
-    }
-    return lastText;
+  return {
+    format(ms, known) {
+      if (ms !== lastMs) {
+        lastMs = ms;
+        lastText = known ?? toIso(ms);
+      }
+      return lastText;
+    },
   };
 }
 
@@ -62,9 +64,10 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
         `timeout ${formatDuration(session.heartbeatTimeoutMs)}  max ${max}\n`);
       out.write(`  ${'from'.padEnd(24)}  ${'to'.padEnd(24)}  ${'length'.padStart(10)}  ${'credited'.padStart(10)}  why\n`);
     },
-    interval(interval: Interval) {
+    interval(interval: Interval, toText?: string) {
       const credited = interval.creditedMs > 0 ? formatDuration(interval.creditedMs) : '-';
-      out.write(`  ${iso(interval.from)}  ${iso(interval.to)}  ${formatDuration(interval.ms).padStart(10)}  ${credited.padStart(10)}  ${interval.why}\n`);
+      const from = iso.format(interval.from);
+      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${formatDuration(interval.ms).padStart(10)}  ${credited.padStart(10)}  ${interval.why}\n`);
     },
     sessionEnded(session: SessionAccrual) {
       const end = session.stoppedAt === null ? 'still open' : `stopped ${toIso(session.stoppedAt)} (${session.reason})`;
@@ -98,8 +101,9 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
         `"maxSessionMs":${session.maxSessionMs},"intervals":[`);
       intervals = 0;
     },
-    interval(interval: Interval) {
-      out.write(`${intervals++ ? ',' : ''}{"from":"${iso(interval.from)}","to":"${iso(interval.to)}","ms":${interval.ms},` +
+    interval(interval: Interval, toText?: string) {
+      const from = iso.format(interval.from);
+      out.write(`${intervals++ ? ',' : ''}{"from":"${from}","to":"${iso.format(interval.to, toText)}","ms":${interval.ms},` +
         `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${JSON.stringify(interval.why)}}`);
     },
     sessionEnded(session: SessionAccrual) {

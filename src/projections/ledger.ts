@@ -9,7 +9,8 @@ import type { EventStore } from '../store/port.js';
 
 export interface LedgerSink {
   sessionStarted(session: SessionAccrual): void;
-  interval(interval: Interval): void;
+  /** `toText` is the interval's end as the event wrote it, when it is the event's own time (saves formatting). */
+  interval(interval: Interval, toText?: string): void;
   /** A session's final state: stopped, or still open when the stream ends. */
   sessionEnded(session: SessionAccrual): void;
   /** Called every few thousand events, so a printing sink can wait for its output to drain. */
@@ -54,7 +55,8 @@ export async function replayStream(
       sink.sessionStarted(accrual.active!.session);
       sessions++;
     } else if (before && before.intervals.length > 0) {
-      for (const interval of before.intervals) sink.interval(interval);
+      const at = before.session.stoppedAt ?? before.session.lastHeartbeatAt;
+      for (const interval of before.intervals) sink.interval(interval, interval.to === at ? event.data.at : undefined);
       before.intervals.length = 0;
       if (accrual.active === null) sink.sessionEnded(before.session);
     }

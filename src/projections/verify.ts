@@ -36,6 +36,12 @@ export interface VerifyOptions {
   catchUpTimeoutMs?: number;
   maxAccountsPerPass?: number;
   onMismatch?: (mismatch: Mismatch) => void;
+  /** Checked between pages of the log; true stops with VerifyInterruptedError. */
+  shouldStop?: () => boolean;
+}
+
+export class VerifyInterruptedError extends Error {
+  override readonly name = 'VerifyInterruptedError';
 }
 
 interface Fold {
@@ -64,7 +70,9 @@ function totalsOf(fold: Fold | undefined): ReplayTotals {
 }
 
 /** Folds every event up to `head` of the accounts in one partition. */
-async function foldPartition(store: EventStore, head: bigint, partition: number, partitions: number): Promise<Map<string, Fold>> {
+async function foldPartition(
+  store: EventStore, head: bigint, partition: number, partitions: number, shouldStop?: () => boolean,
+): Promise<Map<string, Fold>> {
   const folds = new Map<string, Fold>();
   const read = pageReader(store);
   let after = 0n;
@@ -82,6 +90,7 @@ async function foldPartition(store: EventStore, head: bigint, partition: number,
       fold.lastPosition = recorded.position;
     }
     after = page[page.length - 1]!.position;
+    if (shouldStop?.()) throw new VerifyInterruptedError(`verify interrupted at position ${after}`);
   }
   return folds;
 }
@@ -117,7 +126,7 @@ export async function verifyAll(options: VerifyOptions): Promise<VerifySummary> 
   try {
     const partitions = Math.max(1, Math.ceil(queries.accountCount() / (options.maxAccountsPerPass ?? 250_000)));
     for (let partition = 0; partition < partitions; partition++) {
-      const folds = await foldPartition(store, head, partition, partitions);
+      const folds = await foldPartition(store, head, partition, partitions, options.shouldStop);
       summary.passes++;
       for (const [accountId, fold] of folds) {
         summary.events += fold.accrual.events;

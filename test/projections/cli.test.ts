@@ -114,6 +114,17 @@ t.test('verify catches every kind of corruption of the read model and exits 1', 
   t.match(result.stdout, /in 2 passes\naccounts: 4\nevents: 135\nmismatches: 4\n$/);
 });
 
+t.test('verify asked to stop (SIGINT) says so and does not pass', async (t) => {
+  const w = await history(t);
+  const stdout = capture();
+  const stderr = capture();
+  const env = { EVENT_STORE_URL: w.eventStoreUrl, READ_MODEL_PATH: w.readModelPath, LOG_LEVEL: 'silent' };
+  const code = await runCli(['verify'], { env, stdout: stdout.stream, stderr: stderr.stream, stopSignal: Promise.resolve('SIGINT') });
+  t.equal(code, 1);
+  t.match(stderr.text(), /mining-ledger verify: verify interrupted at position \d+; nothing was checked to the end\n/);
+  t.notMatch(stdout.text(), /mismatches:/);
+});
+
 t.test('verify with a bad flag is a usage error', async (t) => {
   const w = await world(t);
   const result = await cli(w, ['verify', '--max-accounts-per-pass', 'many']);

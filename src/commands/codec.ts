@@ -27,7 +27,7 @@ export interface DecodedEvent {
 
 /** Validates a stored event; an unknown type or a newer schema version is an error, never a misread. */
 export function decode(recorded: RecordedEvent): DecodedEvent {
-  const where = `${recorded.stream}@${recorded.revision} (position ${recorded.position})`;
+  const where = () => `${recorded.stream}@${recorded.revision} (position ${recorded.position})`;
   const metadata = validateMetadata(recorded.metadata, where);
   const event = validateEvent(recorded.type, recorded.data, where);
   return { event, metadata, recorded };

@@ -91,31 +91,35 @@ function firstError(check: TypeCheck<TSchema>, value: unknown): string {
 }
 
 /** Validates an event's type and data; throws EventValidationError with a reason otherwise. */
-export function validateEvent(type: string, data: unknown, where = 'event'): MiningEvent {
-  if (!isMiningEventType(type)) throw new EventValidationError(`${where}: unknown event type "${type}"`);
+/** Where an event sits, for error messages; a function so the text is built only on error. */
+export type Where = string | (() => string);
+const place = (where: Where): string => (typeof where === 'string' ? where : where());
+
+export function validateEvent(type: string, data: unknown, where: Where = 'event'): MiningEvent {
+  if (!isMiningEventType(type)) throw new EventValidationError(`${place(where)}: unknown event type "${type}"`);
   const check = checks[type];
-  if (!check.Check(data)) throw new EventValidationError(`${where}: ${type} data ${firstError(check, data)}`);
+  if (!check.Check(data)) throw new EventValidationError(`${place(where)}: ${type} data ${firstError(check, data)}`);
   const at = (data as { at: string }).at;
-  if (parseIso(at) === undefined) throw new EventValidationError(`${where}: ${type} has an impossible time "${at}"`);
+  if (parseIso(at) === undefined) throw new EventValidationError(`${place(where)}: ${type} has an impossible time "${at}"`);
   // 19 digits pass the pattern; the largest amount accepted anywhere is a signed 64-bit count of units.
   if (type === 'MiningStarted' && BigInt((data as MiningStartedData).rateUnitsPerHour) > MAX_UNITS) {
-    throw new EventValidationError(`${where}: MiningStarted rateUnitsPerHour is larger than ${MAX_UNITS}`);
+    throw new EventValidationError(`${place(where)}: MiningStarted rateUnitsPerHour is larger than ${MAX_UNITS}`);
   }
   return { type, data } as MiningEvent;
 }
 
 /** Validates metadata; a newer schema version than this build understands is refused, never misread. */
-export function validateMetadata(metadata: unknown, where = 'event'): EventMetadata {
+export function validateMetadata(metadata: unknown, where: Where = 'event'): EventMetadata {
   if (metadata !== null && typeof metadata === 'object') {
     const version = (metadata as { schemaVersion?: unknown }).schemaVersion;
     if (typeof version === 'number' && version > SCHEMA_VERSION) {
       throw new EventValidationError(
-        `${where}: schema version ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade mining-ledger`,
+        `${place(where)}: schema version ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade mining-ledger`,
       );
     }
   }
   if (!metadataCheck.Check(metadata)) {
-    throw new EventValidationError(`${where}: metadata ${firstError(metadataCheck, metadata)}`);
+    throw new EventValidationError(`${place(where)}: metadata ${firstError(metadataCheck, metadata)}`);
   }
   return metadata as EventMetadata;
 }

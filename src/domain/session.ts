@@ -81,25 +81,50 @@ export function sessionEarnedUnits(session: SessionAccrual): bigint {
   return earnedUnits(session.creditedMs, session.rateUnitsPerHour);
 }
 
+type Verdict = 'offline' | 'clipped' | 'within' | 'timeout' | 'max_duration';
+
+/**
+ * An interval whose explanation is written only when someone reads it: the projector and the
+ * decider fold millions of heartbeats and never ask why, the auditor's ledger always does.
+ */
+class ExplainedInterval implements Interval {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+    readonly ms: number,
+    readonly creditedMs: number,
+    readonly credited: boolean,
+    private readonly verdict: Verdict,
+    private readonly kind: 'heartbeat' | 'user stop' | 'stop',
+    private readonly timeoutMs: number,
+    private readonly maxSessionMs: number,
+  ) {}
+
+  get why(): string {
+    const timeout = formatDuration(this.timeoutMs);
+    switch (this.verdict) {
+      case 'offline': return `gap ${formatDuration(this.ms)} > timeout ${timeout}: offline, not credited`;
+      case 'clipped': return `${this.kind} within timeout, clipped at max session length ${formatDuration(this.maxSessionMs)}`;
+      case 'within': return `${this.kind} within timeout ${timeout}`;
+      case 'timeout': return `no heartbeat within timeout ${timeout}: offline until the deadline, not credited`;
+      case 'max_duration': return `max session length ${formatDuration(this.maxSessionMs)} reached: not credited after the last heartbeat`;
+    }
+  }
+
+  toJSON() {
+    return { from: this.from, to: this.to, ms: this.ms, creditedMs: this.creditedMs, credited: this.credited, why: this.why };
+  }
+}
+
 /** The verdict on the gap from the last presence point to a new one at `to`. */
 export function presenceInterval(session: SessionAccrual, to: number, kind: 'heartbeat' | 'user stop'): Interval {
   const from = session.lastPresenceAt;
   const ms = Math.max(0, to - from);
-  const timeout = session.heartbeatTimeoutMs;
-  if (ms > timeout) {
-    return {
-      from, to, ms, creditedMs: 0, credited: false,
-      why: `gap ${formatDuration(ms)} > timeout ${formatDuration(timeout)}: offline, not credited`,
-    };
-  }
+  const { heartbeatTimeoutMs: timeout, maxSessionMs } = session;
+  if (ms > timeout) return new ExplainedInterval(from, to, ms, 0, false, 'offline', kind, timeout, maxSessionMs);
   const creditedMs = Math.max(0, Math.min(to, maxEndOf(session)) - from);
-  if (creditedMs < ms) {
-    return {
-      from, to, ms, creditedMs, credited: creditedMs > 0,
-      why: `${kind} within timeout, clipped at max session length ${formatDuration(session.maxSessionMs)}`,
-    };
-  }
-  return { from, to, ms, creditedMs, credited: true, why: `${kind} within timeout ${formatDuration(timeout)}` };
+  const verdict: Verdict = creditedMs < ms ? 'clipped' : 'within';
+  return new ExplainedInterval(from, to, ms, creditedMs, verdict === 'within' || creditedMs > 0, verdict, kind, timeout, maxSessionMs);
 }
 
 /** A heartbeat is a presence point: the gap before it is credited when it is within the timeout. */
@@ -135,12 +160,8 @@ export function closeSession(
   }
   const from = session.lastPresenceAt;
   const ms = Math.max(0, at - from);
-  const why =
-    reason === 'timeout'
-      ? `no heartbeat within timeout ${formatDuration(session.heartbeatTimeoutMs)}: offline until the deadline, not credited`
-      : `max session length ${formatDuration(session.maxSessionMs)} reached: not credited after the last heartbeat`;
   return {
-    interval: { from, to: Math.max(from, at), ms, creditedMs: 0, credited: false, why },
+    interval: new ExplainedInterval(from, Math.max(from, at), ms, 0, false, reason, 'stop', session.heartbeatTimeoutMs, session.maxSessionMs),
     session: { ...session, stoppedAt: at, reason },
   };
 }

@@ -116,6 +116,16 @@ export function loadConfig(source: Source = process.env): Config {
   if (!/^[A-Za-z0-9.:\-[\]]+$/.test(host)) throw new ConfigError(`HOST: "${host}" is not a host name or address`);
 
   const day = 86_400_000;
+  const heartbeatTimeoutMs = integer(source, 'HEARTBEAT_TIMEOUT_MS', 300_000, 1, day);
+  const heartbeatIntervalMs = integer(source, 'HEARTBEAT_INTERVAL_MS', 30_000, 1, day);
+  const minHeartbeatIntervalMs = integer(source, 'MIN_HEARTBEAT_INTERVAL_MS', 0, 0, day);
+  // A cadence at or past the timeout would expire every well-behaved client between two beats.
+  if (heartbeatIntervalMs >= heartbeatTimeoutMs) {
+    throw new ConfigError(`HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be less than HEARTBEAT_TIMEOUT_MS (${heartbeatTimeoutMs})`);
+  }
+  if (minHeartbeatIntervalMs >= heartbeatTimeoutMs) {
+    throw new ConfigError(`MIN_HEARTBEAT_INTERVAL_MS (${minHeartbeatIntervalMs}) must be less than HEARTBEAT_TIMEOUT_MS (${heartbeatTimeoutMs})`);
+  }
   return {
     dataDir,
     eventStoreUrl,
@@ -125,10 +135,10 @@ export function loadConfig(source: Source = process.env): Config {
     jwtSecret,
     ratePerHour,
     rateUnitsPerHour,
-    heartbeatIntervalMs: integer(source, 'HEARTBEAT_INTERVAL_MS', 30_000, 1, day),
-    heartbeatTimeoutMs: integer(source, 'HEARTBEAT_TIMEOUT_MS', 300_000, 1, day),
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
     maxSessionMs: integer(source, 'MAX_SESSION_MS', 0, 0, 365 * day),
-    minHeartbeatIntervalMs: integer(source, 'MIN_HEARTBEAT_INTERVAL_MS', 0, 0, day),
+    minHeartbeatIntervalMs,
     sweepIntervalMs: integer(source, 'SWEEP_INTERVAL_MS', 1000, 10, day),
     sweepGraceMs: integer(source, 'SWEEP_GRACE_MS', 2000, 0, day),
     commandRateLimitPerMinute: integer(source, 'COMMAND_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000),

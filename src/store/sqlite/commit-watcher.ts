@@ -1,5 +1,9 @@
 // Wakes subscriptions when something was committed: at once for our own writer's answers, and for
-// other processes' commits by polling SQLite's data_version, only while someone is waiting.
+// other processes' commits by polling SQLite's data_version, only while someone is waiting. And the
+// committed log: what our own writer just committed, handed to subscribers from memory.
+import type { RecordedEvent } from '../port.js';
+import type { SerializedEvent } from '../serialize.js';
+import type { ScannedPage } from './reader.js';
 import type { CommitSignal } from './subscription.js';
 
 export interface CommitWatcher {
@@ -7,6 +11,11 @@ export interface CommitWatcher {
   notify(): void;
   /** How many notifications so far; a waiter passes the count it last saw. */
   count(): number;
+  /**
+   * How many times polling saw data_version change: a commit by another connection (another
+   * process, or our own writer: the two are not told apart), which memory may not hold.
+   */
+  foreignCount(): number;
   /** Resolves at the next notification after `seen` (at once if one already happened), or on stop. */
   wait(seen: number, signal: CommitSignal): Promise<void>;
   /** Starts polling `dataVersion` for other connections' commits while anyone waits. */
@@ -16,6 +25,7 @@ export interface CommitWatcher {
 
 export function commitWatcher(pollIntervalMs: number): CommitWatcher {
   let commits = 0;
+  let foreign = 0;
   let closed = false;
   const waiters = new Set<() => void>();
   let readVersion: (() => unknown) | undefined;
@@ -32,6 +42,7 @@ export function commitWatcher(pollIntervalMs: number): CommitWatcher {
     const version = readVersion();
     if (version !== lastVersion) {
       lastVersion = version;
+      foreign++;
       notify();
     }
   }
@@ -39,6 +50,7 @@ export function commitWatcher(pollIntervalMs: number): CommitWatcher {
   return {
     notify,
     count: () => commits,
+    foreignCount: () => foreign,
     wait(seen, signal) {
       if (commits !== seen || signal.stopped || closed) return Promise.resolve();
       if (!poller && readVersion) {
@@ -62,6 +74,116 @@ export function commitWatcher(pollIntervalMs: number): CommitWatcher {
       closed = true;
       if (poller) clearInterval(poller);
       for (const wake of [...waiters]) wake();
+    },
+  };
+}
+
+/** What this process's writer committed: one append's events, at consecutive positions (from, to]. */
+interface Committed {
+  from: bigint;
+  to: bigint;
+  stream: string;
+  firstRevision: bigint;
+  serialized: SerializedEvent[];
+  /** Built on first use, once for every subscriber. */
+  events: RecordedEvent[] | undefined;
+}
+
+export interface CommittedLog {
+  /** Records an append this process's writer has just committed (before subscribers are woken). */
+  record(stream: string, events: SerializedEvent[], outcome: { nextExpectedRevision: bigint; position: bigint }): void;
+  /**
+   * The events after `after` (exclusive) that memory holds without a hole, up to `limit` matching
+   * `prefix`: a page, as a read of the log would give it. 'gap' when memory holds later events but
+   * not those right after `after` (another process wrote, or they were dropped): read the store.
+   * undefined when memory holds nothing after `after`.
+   */
+  page(after: bigint, limit: number, prefix: string | undefined): ScannedPage | 'gap' | undefined;
+}
+
+/**
+ * A bounded memory of recent commits, so in-process subscribers (projector, sweeper) take what was
+ * just written without reading it back from SQLite. Events are parsed from the same JSON text the
+ * store holds, so a subscriber sees exactly what a read would return.
+ */
+export function committedLog(maxEvents = 16_384): CommittedLog {
+  let entries: Committed[] = [];
+  let head = 0;
+  let held = 0;
+
+  function eventsOf(entry: Committed): RecordedEvent[] {
+    if (entry.events) return entry.events;
+    const { serialized, stream } = entry;
+    const events = new Array<RecordedEvent>(serialized.length);
+    let position = entry.from;
+    let revision = entry.firstRevision;
+    for (let i = 0; i < serialized.length; i++) {
+      const e = serialized[i]!;
+      events[i] = {
+        id: e.id, stream, revision, position: ++position, type: e.type,
+        data: JSON.parse(e.data), metadata: JSON.parse(e.metadata),
+      };
+      revision++;
+    }
+    entry.events = events;
+    return events;
+  }
+
+  /** Index of the first entry ending after `after`, or -1. */
+  function firstAfter(after: bigint): number {
+    let lo = head;
+    let hi = entries.length;
+    if (hi === lo || entries[hi - 1]!.to <= after) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid]!.to > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  return {
+    record(stream, events, outcome) {
+      const n = events.length;
+      if (n === 0) return;
+      const to = outcome.position;
+      const from = to - BigInt(n);
+      const last = entries[entries.length - 1];
+      // Commits arrive in position order; anything else means memory cannot be trusted to chain.
+      if (last && from < last.to) {
+        entries = [];
+        head = 0;
+        held = 0;
+      }
+      entries.push({ from, to, stream, firstRevision: outcome.nextExpectedRevision - BigInt(n - 1), serialized: events, events: undefined });
+      held += n;
+      while (held > maxEvents && head < entries.length - 1) held -= entries[head++]!.serialized.length;
+      if (head > 1024 && head * 2 > entries.length) {
+        entries = entries.slice(head);
+        head = 0;
+      }
+    },
+    page(after, limit, prefix) {
+      let i = firstAfter(after);
+      if (i < 0) return undefined;
+      if (entries[i]!.from > after) return 'gap';
+      const events: RecordedEvent[] = [];
+      let scannedTo = after;
+      for (; i < entries.length; i++) {
+        const entry = entries[i]!;
+        if (entry.from > scannedTo) break;
+        const matches = prefix === undefined || entry.stream.startsWith(prefix);
+        if (matches) {
+          for (const event of eventsOf(entry)) {
+            if (event.position <= scannedTo) continue;
+            events.push(event);
+            scannedTo = event.position;
+            if (events.length === limit) return { events, scannedTo };
+          }
+        }
+        scannedTo = entry.to;
+      }
+      return { events, scannedTo };
     },
   };
 }

@@ -12,7 +12,7 @@ import {
   type Subscription, type SubscriptionHandler,
 } from '../port.js';
 import { serializeEvents } from '../serialize.js';
-import { commitWatcher } from './commit-watcher.js';
+import { commitWatcher, committedLog } from './commit-watcher.js';
 import { openReader, type Reader } from './reader.js';
 import { createSubscription } from './subscription.js';
 import type { AppendOutcome } from './writer.js';
@@ -54,6 +54,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   let closed = false;
 
   const commits = commitWatcher(options.pollIntervalMs ?? 20);
+  // Our own commits, for in-process subscribers (only kept while someone subscribes).
+  const recent = committedLog();
+  let subscribers = 0;
   // The writer creates the schema; start it first so the reader finds the tables.
   const writer = await startWriterClient({
     path, indexIntervalMs: options.indexIntervalMs ?? 100, onCommitted: commits.notify, onWriterStarted: options.onWriterStarted,
@@ -79,8 +82,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       if (closed) throw new StoreUnavailableError('event store is closed');
-      const request = { stream, expected, events: serializeEvents(stream, events) };
-      return toResult(stream, expected, await writer.append(request));
+      const serialized = serializeEvents(stream, events);
+      const request = { stream, expected, events: serialized };
+      const outcome = await writer.append(request, subscribers === 0 ? undefined : (done) => {
+        if (done.ok && done.written) recent.record(stream, serialized, done);
+      });
+      return toResult(stream, expected, outcome);
     },
 
     async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -115,15 +122,22 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-      return createSubscription({
+      const prefix = options.prefix || undefined;
+      subscribers++;
+      const subscription = createSubscription({
         from: options.from ?? 'start',
         batchSize: options.batchSize ?? pageSize,
-        readPage: (after, limit) => open().allPage(after, limit, options.prefix),
+        readPage: (after, limit) => open().allPage(after, limit, prefix),
+        livePage: (after, limit) => recent.page(after, limit, prefix),
+        foreignCount: commits.foreignCount,
         commitCount: commits.count,
         waitForCommit: commits.wait,
         isClosed: () => closed,
         handler,
       });
+      const ended = () => void subscribers--;
+      subscription.done.then(ended, ended);
+      return subscription;
     },
 
     async headPosition(): Promise<FromPosition> {

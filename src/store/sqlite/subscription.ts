@@ -13,12 +13,24 @@ export interface SubscriptionSource {
   from: FromPosition;
   batchSize: number;
   readPage(after: bigint, limit: number): ScannedPage;
+  /**
+   * What this process committed after `after`, from memory (see CommittedLog.page); absent: every
+   * page is read from the store.
+   */
+  livePage?(after: bigint, limit: number): ScannedPage | 'gap' | undefined;
+  /** Changes when a commit memory may not hold was noticed (another connection's). */
+  foreignCount?(): number;
   commitCount(): number;
   waitForCommit(after: number, signal: CommitSignal): Promise<void>;
   isClosed(): boolean;
   handler: SubscriptionHandler;
 }
 
+/**
+ * The store is read for the backlog, and afterwards only when memory has a hole or another
+ * connection committed; our own writer's commits come from memory. Either way a page holds the
+ * same events in the same order, so the subscriber cannot tell the two apart.
+ */
 export function createSubscription(source: SubscriptionSource): Subscription {
   const signal: CommitSignal = { stopped: false };
   const { handler } = source;
@@ -26,16 +38,31 @@ export function createSubscription(source: SubscriptionSource): Subscription {
   async function run(): Promise<void> {
     let after = source.from === 'start' ? 0n : source.from;
     let caughtUp = false;
+    // Read the store until a page comes back short: then everything committed so far was seen.
+    let mustRead = true;
+    let foreignSeen = source.foreignCount?.() ?? 0;
     while (!signal.stopped && !source.isClosed()) {
       const seen = source.commitCount();
-      const page = source.readPage(after, source.batchSize);
-      // Skip what the filter passed over too, so a rare prefix does not rescan the log on every commit.
-      if (page.scannedTo > after) after = page.scannedTo;
-      if (page.events.length > 0) {
-        await handler.onEvents(page.events);
-        // Let HTTP and timers breathe between backlog batches.
-        await yieldToLoop();
+      const live = source.livePage?.(after, source.batchSize);
+      if (live === 'gap') mustRead = true;
+      else if (live !== undefined) {
+        if (live.scannedTo > after) after = live.scannedTo;
+        if (live.events.length > 0) await handler.onEvents(live.events);
         continue;
+      }
+      const foreign = source.foreignCount?.() ?? 0;
+      if (mustRead || foreign !== foreignSeen || !source.livePage) {
+        foreignSeen = foreign;
+        const page = source.readPage(after, source.batchSize);
+        mustRead = page.events.length >= source.batchSize;
+        // Skip what the filter passed over too, so a rare prefix does not rescan the log on every commit.
+        if (page.scannedTo > after) after = page.scannedTo;
+        if (page.events.length > 0) {
+          await handler.onEvents(page.events);
+          // Let HTTP and timers breathe between backlog batches.
+          await yieldToLoop();
+          continue;
+        }
       }
       if (!caughtUp) {
         caughtUp = true;

@@ -13,7 +13,11 @@ export interface WriterClientOptions extends WriterWorkerData {
 }
 
 export interface WriterClient {
-  append(request: AppendRequest): Promise<AppendOutcome>;
+  /**
+   * `onOutcome`, when given, sees the outcome synchronously as the writer's answer arrives, before
+   * `onCommitted` wakes anyone: the store records what it just committed there.
+   */
+  append(request: AppendRequest, onOutcome?: (outcome: AppendOutcome) => void): Promise<AppendOutcome>;
   /** Indexes every committed event now; resolves with how many it indexed. */
   indexNow(): Promise<number>;
   close(): Promise<void>;
@@ -26,7 +30,12 @@ interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
 }
-type Outgoing = { request: AppendRequest; resolve: (o: AppendOutcome) => void; reject: (e: Error) => void };
+type Outgoing = {
+  request: AppendRequest;
+  resolve: (o: AppendOutcome) => void;
+  reject: (e: Error) => void;
+  onOutcome: ((o: AppendOutcome) => void) | undefined;
+};
 
 function workerUrl(): URL {
   // Under a TypeScript loader (tests) this module is .ts and so is its worker.
@@ -102,37 +111,61 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
 
   /** Posts a message to the live writer (starting one if needed) and resolves with its answer. */
   function send(message: (seq: number) => WriterMessage): Promise<Reply> {
-    return thread().then(
-      ({ worker, pending }) =>
-        new Promise<Reply>((resolve, reject) => {
-          const id = ++seq;
-          pending.set(id, { resolve, reject });
-          worker.ref();
-          worker.postMessage(message(id));
-        }),
-    );
+    return new Promise<Reply>((resolve, reject) => post(message, { resolve, reject }));
+  }
+
+  /** Like send, but the answer is handled synchronously as it arrives (before onCommitted). */
+  function post(message: (seq: number) => WriterMessage, handle: Pending): void {
+    // The common case skips a promise turn: the writer is up.
+    if (live && current) {
+      postTo(live, message, handle);
+      return;
+    }
+    thread().then((t) => postTo(t, message, handle), handle.reject);
+  }
+
+  function postTo({ worker, pending }: Thread, message: (seq: number) => WriterMessage, handle: Pending): void {
+    const id = ++seq;
+    pending.set(id, handle);
+    worker.ref();
+    worker.postMessage(message(id));
   }
 
   function flushOutgoing(): void {
     const items = outgoing;
     outgoing = [];
     if (items.length === 0) return;
-    send((id) => ({ kind: 'append', seq: id, batch: items.map((item) => item.request) })).then(
-      (reply) => {
+    const batch = new Array<AppendRequest>(items.length);
+    for (let i = 0; i < items.length; i++) batch[i] = items[i]!.request;
+    post((id) => ({ kind: 'append', seq: id, batch }), {
+      resolve(reply) {
         const outcomes = (reply as Extract<Reply, { kind: 'appended' }>).outcomes;
-        items.forEach((item, i) => item.resolve(outcomes[i]!));
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          const outcome = outcomes[i]!;
+          if (item.onOutcome) {
+            try {
+              item.onOutcome(outcome);
+            } catch {
+              // An observer's fault must not lose the answer.
+            }
+          }
+          item.resolve(outcome);
+        }
       },
-      (error: Error) => items.forEach((item) => item.reject(error)),
-    );
+      reject(error: Error) {
+        for (const item of items) item.reject(error);
+      },
+    });
   }
 
   await thread();
   return {
-    append(request) {
+    append(request, onOutcome) {
       if (closed) return Promise.reject(new StoreUnavailableError('event store is closed'));
       return new Promise((resolve, reject) => {
         if (outgoing.length === 0) setImmediate(flushOutgoing);
-        outgoing.push({ request, resolve, reject });
+        outgoing.push({ request, resolve, reject, onOutcome });
       });
     },
     async indexNow() {

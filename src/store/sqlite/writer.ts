@@ -14,7 +14,8 @@ export interface AppendRequest {
 }
 
 export type AppendOutcome =
-  | { ok: true; nextExpectedRevision: bigint; position: bigint }
+  /** `written`: this append inserted its events now (positions position − n + 1 … position); absent for a retry found stored. */
+  | { ok: true; nextExpectedRevision: bigint; position: bigint; written?: true }
   | { ok: false; conflict: true; actual: bigint | 'no_stream' }
   /** `invalid`: refused for its content; otherwise the store could not write it. */
   | { ok: false; conflict: false; invalid: boolean; message: string };
@@ -95,7 +96,7 @@ export function openWriter(path: string): Writer {
       position = insertEvent.run(request.stream, revision, event.id, event.type, event.data, event.metadata).lastInsertRowid as bigint;
     }
     revisions.moved(request.stream, { revision, position });
-    return { ok: true, nextExpectedRevision: revision, position };
+    return { ok: true, nextExpectedRevision: revision, position, written: true };
   }
 
   /** The common case: every append in the batch can be written; any error rolls the whole batch back. */

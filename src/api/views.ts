@@ -2,7 +2,7 @@
 // The rules themselves (deadline, earnings) come from src/domain; nothing is re-derived here.
 import { formatTokens } from '../domain/money.js';
 import { deadlineOf, sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
-import { toIso } from '../domain/time.js';
+import { isoOf as toIso } from '../domain/events.js';
 import type { SessionBody } from './schemas.js';
 
 export function sessionView(session: SessionAccrual, heartbeatIntervalMs: number): SessionBody {

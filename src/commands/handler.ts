@@ -1,9 +1,8 @@
 // The command handler: load state, decide, append with the expected revision, retry only on a
 // revision conflict. Shared by the API and the sweeper.
 import { decide, evolve, type Decision, type MiningCommand, type MiningState } from '../domain/decider.js';
-import { streamOf } from '../domain/events.js';
+import { isoOf, streamOf } from '../domain/events.js';
 import type { SessionAccrual } from '../domain/session.js';
-import { toIso } from '../domain/time.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
 import { encode, type CommandContext } from './codec.js';
@@ -108,7 +107,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       cache.set(stream, loaded);
       return { accountId, decision, state, session: sessionOf(state, decision), position: loaded.position, written: 0 };
     }
-    const recordedAt = toIso(now);
+    const recordedAt = isoOf(now);
     const events = decision.events.map((event) => encode(event, ids.next(), recordedAt, context));
     const expected = loaded.revision === 'no_stream' ? 'no_stream' : loaded.revision;
     const result = await store.append(stream, events, expected);

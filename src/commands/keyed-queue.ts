@@ -5,21 +5,52 @@ export interface KeyedQueue {
   readonly size: number;
 }
 
+interface Waiting {
+  task: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export function keyedQueue(): KeyedQueue {
-  const tails = new Map<string, Promise<unknown>>();
+  // A key is present while one of its tasks runs; the array holds those waiting behind it (null: none).
+  // A task that finds its key idle runs at once and its caller gets the task's own promise: one
+  // promise per command for the bookkeeping, not three.
+  const busy = new Map<string, Waiting[] | null>();
+
+  function start<T>(key: string, task: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    try {
+      result = task();
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const next = () => {
+      const waiting = busy.get(key);
+      const following = waiting?.shift();
+      if (following === undefined) {
+        busy.delete(key);
+        return;
+      }
+      start(key, following.task).then(following.resolve, following.reject);
+    };
+    result.then(next, next);
+    return result;
+  }
+
   return {
     run<T>(key: string, task: () => Promise<T>): Promise<T> {
-      const previous = tails.get(key);
-      const result = previous ? previous.then(task, task) : task();
-      const tail = result.catch(() => undefined);
-      tails.set(key, tail);
-      void tail.then(() => {
-        if (tails.get(key) === tail) tails.delete(key);
+      if (!busy.has(key)) {
+        busy.set(key, null);
+        return start(key, task);
+      }
+      return new Promise<T>((resolve, reject) => {
+        let waiting = busy.get(key);
+        if (!waiting) busy.set(key, (waiting = []));
+        waiting.push({ task, resolve: resolve as (value: unknown) => void, reject });
       });
-      return result;
     },
     get size() {
-      return tails.size;
+      return busy.size;
     },
   };
 }

@@ -1,10 +1,10 @@
 // The decider: initial state, evolve, decide. One pure function of state, command and time,
 // shared by the API and the sweeper. Time and ids arrive as arguments.
-import type { MiningEvent, StopReason } from './events.js';
+import { isoOf, type MiningEvent, type StopReason } from './events.js';
 import {
   closeSession, deadlineOf, expiryReasonOf, isExpired, openSession, recordHeartbeat, type SessionAccrual,
 } from './session.js';
-import { parseIso, toIso } from './time.js';
+import { parseIso } from './time.js';
 
 export interface MiningState {
   /** Time of the stream's last event: a command's clock never reads earlier than this. */
@@ -75,7 +75,7 @@ export function evolve(state: MiningState, event: MiningEvent): MiningState {
 
 function stopAtDeadline(session: SessionAccrual): MiningEvent {
   const reason: StopReason = expiryReasonOf(session);
-  return { type: 'MiningStopped', data: { sessionId: session.sessionId, at: toIso(deadlineOf(session)), reason } };
+  return { type: 'MiningStopped', data: { sessionId: session.sessionId, at: isoOf(deadlineOf(session)), reason } };
 }
 
 export function decide(state: MiningState, command: MiningCommand): Decision {
@@ -89,7 +89,7 @@ export function decide(state: MiningState, command: MiningCommand): Decision {
         data: {
           sessionId: command.sessionId,
           accountId: command.accountId,
-          at: toIso(now),
+          at: isoOf(now),
           rateUnitsPerHour: command.rateUnitsPerHour.toString(),
           heartbeatTimeoutMs: command.heartbeatTimeoutMs,
           maxSessionMs: command.maxSessionMs,
@@ -106,12 +106,12 @@ export function decide(state: MiningState, command: MiningCommand): Decision {
         return { events: [], error: 'SESSION_MISMATCH' };
       }
       if (now - active.lastPresenceAt < command.minHeartbeatIntervalMs) return { events: [], recorded: false };
-      return { events: [{ type: 'Heartbeat', data: { sessionId: active.sessionId, at: toIso(now) } }], recorded: true };
+      return { events: [{ type: 'Heartbeat', data: { sessionId: active.sessionId, at: isoOf(now) } }], recorded: true };
     }
     case 'stop': {
       if (!active) return { events: [], error: 'NOT_MINING' };
       if (isExpired(active, now)) return { events: [stopAtDeadline(active)] };
-      return { events: [{ type: 'MiningStopped', data: { sessionId: active.sessionId, at: toIso(now), reason: 'user' } }] };
+      return { events: [{ type: 'MiningStopped', data: { sessionId: active.sessionId, at: isoOf(now), reason: 'user' } }] };
     }
     case 'expire': {
       if (!active || !(now > deadlineOf(active) + command.graceMs)) return { events: [] };

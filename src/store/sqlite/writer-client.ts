@@ -3,7 +3,7 @@
 // (their outcome is unknown; a retry with the same event ids is safe) and the next append starts a new one.
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../port.js';
-import type { AppendOutcome, AppendRequest } from './writer.js';
+import { packBatch, unpackOutcome, type AppendOutcome, type AppendRequest, type PackedOutcomes } from './writer.js';
 import type { WriterMessage, WriterWorkerData } from './writer-worker.js';
 
 export interface WriterClientOptions extends WriterWorkerData {
@@ -23,7 +23,7 @@ export interface WriterClient {
   close(): Promise<void>;
 }
 
-type Reply = { kind: 'appended'; outcomes: AppendOutcome[] } | { kind: 'indexed'; count: number } | { kind: 'closed' };
+type Reply = { kind: 'appended'; outcomes: PackedOutcomes } | { kind: 'indexed'; count: number } | { kind: 'closed' };
 type WorkerReply = { seq: number } & (Reply | { kind: 'failed'; message: string });
 type Pending = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
 interface Thread {
@@ -137,12 +137,12 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
     if (items.length === 0) return;
     const batch = new Array<AppendRequest>(items.length);
     for (let i = 0; i < items.length; i++) batch[i] = items[i]!.request;
-    post((id) => ({ kind: 'append', seq: id, batch }), {
+    post((id) => ({ kind: 'append', seq: id, count: items.length, batch: packBatch(batch) }), {
       resolve(reply) {
         const outcomes = (reply as Extract<Reply, { kind: 'appended' }>).outcomes;
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!;
-          const outcome = outcomes[i]!;
+          const outcome = unpackOutcome(outcomes, i);
           if (item.onOutcome) {
             try {
               item.onOutcome(outcome);

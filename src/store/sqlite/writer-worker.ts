@@ -1,7 +1,7 @@
 // Worker thread that owns the embedded store's write connection, so the fsync of every commit
 // happens off the event loop that serves requests. Appends that arrive together share a commit.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openWriter, type AppendRequest } from './writer.js';
+import { openWriter, packOutcomes, unpackBatch, type PackedBatch } from './writer.js';
 
 export interface WriterWorkerData {
   path: string;
@@ -10,7 +10,7 @@ export interface WriterWorkerData {
 }
 
 export type WriterMessage =
-  | { kind: 'append'; seq: number; batch: AppendRequest[] }
+  | { kind: 'append'; seq: number; count: number; batch: PackedBatch }
   | { kind: 'index'; seq: number }
   | { kind: 'close'; seq: number };
 
@@ -29,13 +29,13 @@ function flush(): void {
   if (queue.length === 0) return;
   const messages = queue;
   queue = [];
-  const batch = messages.flatMap((m) => m.batch);
+  const batch = messages.length === 1 ? unpackBatch(messages[0]!.batch) : messages.flatMap((m) => unpackBatch(m.batch));
   try {
     const outcomes = writer.appendBatch(batch);
     let offset = 0;
     for (const message of messages) {
-      port.postMessage({ kind: 'appended', seq: message.seq, outcomes: outcomes.slice(offset, offset + message.batch.length) });
-      offset += message.batch.length;
+      port.postMessage({ kind: 'appended', seq: message.seq, outcomes: packOutcomes(outcomes, offset, offset + message.count) });
+      offset += message.count;
     }
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);

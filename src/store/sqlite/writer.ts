@@ -20,6 +20,73 @@ export type AppendOutcome =
   /** `invalid`: refused for its content; otherwise the store could not write it. */
   | { ok: false; conflict: false; invalid: boolean; message: string };
 
+/**
+ * Appends and outcomes cross to the writer thread as flat arrays of primitives: a structured clone
+ * of nested objects costs several times more per message, and there is a message per group commit.
+ */
+export type PackedBatch = (string | bigint | number)[];
+export type PackedOutcomes = (string | bigint | number | boolean)[];
+
+export function packBatch(batch: readonly AppendRequest[]): PackedBatch {
+  const flat: PackedBatch = [];
+  for (const request of batch) {
+    const { expected, events } = request;
+    flat.push(request.stream, expected, events.length);
+    for (const event of events) flat.push(event.id, event.type, event.data, event.metadata);
+  }
+  return flat;
+}
+
+export function unpackBatch(flat: PackedBatch): AppendRequest[] {
+  const batch: AppendRequest[] = [];
+  let i = 0;
+  while (i < flat.length) {
+    const stream = flat[i++] as string;
+    const expected = flat[i++] as ExpectedRevision;
+    const n = flat[i++] as number;
+    const events = new Array<SerializedEvent>(n);
+    for (let k = 0; k < n; k++, i += 4) {
+      events[k] = { id: flat[i] as string, type: flat[i + 1] as string, data: flat[i + 2] as string, metadata: flat[i + 3] as string };
+    }
+    batch.push({ stream, expected, events });
+  }
+  return batch;
+}
+
+const OK = 0;
+const OK_WRITTEN = 1;
+const CONFLICT = 2;
+const INVALID = 3;
+const FAILED = 4;
+
+/** Three slots per outcome: a tag and two values. */
+export function packOutcomes(outcomes: readonly AppendOutcome[], from = 0, to = outcomes.length): PackedOutcomes {
+  const flat: PackedOutcomes = [];
+  for (let i = from; i < to; i++) {
+    const o = outcomes[i]!;
+    if (o.ok) flat.push(o.written ? OK_WRITTEN : OK, o.nextExpectedRevision, o.position);
+    else if (o.conflict) flat.push(CONFLICT, typeof o.actual === 'bigint' ? o.actual : -1, 0);
+    else flat.push(o.invalid ? INVALID : FAILED, o.message, 0);
+  }
+  return flat;
+}
+
+export function unpackOutcome(flat: PackedOutcomes, index: number): AppendOutcome {
+  const at = index * 3;
+  const tag = flat[at] as number;
+  const a = flat[at + 1];
+  switch (tag) {
+    case OK_WRITTEN:
+      return { ok: true, nextExpectedRevision: a as bigint, position: flat[at + 2] as bigint, written: true };
+    case OK:
+      return { ok: true, nextExpectedRevision: a as bigint, position: flat[at + 2] as bigint };
+    case CONFLICT:
+      return { ok: false, conflict: true, actual: a === -1 ? 'no_stream' : (a as bigint) };
+    default:
+      return { ok: false, conflict: false, invalid: tag === INVALID, message: a as string };
+  }
+}
+
 export interface Writer {
   appendBatch(batch: AppendRequest[]): AppendOutcome[];
   /** Moves up to `limit` committed events into the per-stream index; returns how many it indexed. */

@@ -31,9 +31,29 @@ export function emptyAccrual(): AccountAccrual {
   return { sessions: [], active: null, balanceUnits: 0n, creditedMs: 0, events: 0, ignored: 0 };
 }
 
+// The earnings of the last session settled: the next heartbeat's "before" is that session, so each
+// step computes one product of bigints instead of two.
+let earnedFor: SessionAccrual | null = null;
+let earnedCreditedMs = 0;
+let earnedRate = 0n;
+let earned = 0n;
+
+function earnedOf(session: SessionAccrual): bigint {
+  // Checked by value too: a caller may hand in a session object it changes in place.
+  if (session !== earnedFor || session.creditedMs !== earnedCreditedMs || session.rateUnitsPerHour !== earnedRate) {
+    earnedFor = session;
+    earnedCreditedMs = session.creditedMs;
+    earnedRate = session.rateUnitsPerHour;
+    earned = sessionEarnedUnits(session);
+  }
+  return earned;
+}
+
 function settle(accrual: AccountAccrual, before: SessionAccrual, after: SessionAccrual): void {
+  if (after.creditedMs === before.creditedMs && after.rateUnitsPerHour === before.rateUnitsPerHour) return;
   accrual.creditedMs += after.creditedMs - before.creditedMs;
-  accrual.balanceUnits += sessionEarnedUnits(after) - sessionEarnedUnits(before);
+  const earnedBefore = earnedOf(before);
+  accrual.balanceUnits += earnedOf(after) - earnedBefore;
 }
 
 /** Applies one event to an account's accrual, in place (the fold is hot in rebuilds). */

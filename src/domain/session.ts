@@ -83,6 +83,9 @@ export function sessionEarnedUnits(session: SessionAccrual): bigint {
 
 type Verdict = 'offline' | 'clipped' | 'within' | 'timeout' | 'max_duration';
 
+type Kind = 'heartbeat' | 'user stop' | 'stop';
+let lastWhy: { verdict: Verdict; kind: Kind; timeoutMs: number; maxSessionMs: number; ms: number; text: string } | null = null;
+
 /**
  * An interval whose explanation is written only when someone reads it: the projector and the
  * decider fold millions of heartbeats and never ask why, the auditor's ledger always does.
@@ -95,12 +98,24 @@ class ExplainedInterval implements Interval {
     readonly creditedMs: number,
     readonly credited: boolean,
     private readonly verdict: Verdict,
-    private readonly kind: 'heartbeat' | 'user stop' | 'stop',
+    private readonly kind: Kind,
     private readonly timeoutMs: number,
     private readonly maxSessionMs: number,
   ) {}
 
   get why(): string {
+    // Consecutive intervals mostly share their explanation: the last one is kept and handed out again.
+    const last = lastWhy;
+    if (last !== null && last.verdict === this.verdict && last.kind === this.kind && last.timeoutMs === this.timeoutMs &&
+      last.maxSessionMs === this.maxSessionMs && (this.verdict !== 'offline' || last.ms === this.ms)) {
+      return last.text;
+    }
+    const text = this.explain();
+    lastWhy = { verdict: this.verdict, kind: this.kind, timeoutMs: this.timeoutMs, maxSessionMs: this.maxSessionMs, ms: this.ms, text };
+    return text;
+  }
+
+  private explain(): string {
     const timeout = formatDuration(this.timeoutMs);
     switch (this.verdict) {
       case 'offline': return `gap ${formatDuration(this.ms)} > timeout ${timeout}: offline, not credited`;
@@ -127,18 +142,44 @@ export function presenceInterval(session: SessionAccrual, to: number, kind: 'hea
   return new ExplainedInterval(from, to, ms, creditedMs, verdict === 'within' || creditedMs > 0, verdict, kind, timeout, maxSessionMs);
 }
 
+/**
+ * A session with some fields moved on. Written out field by field, in openSession's order: an object
+ * spread per heartbeat costs more than the rest of the step in a fold of a million events.
+ */
+function advanced(
+  session: SessionAccrual,
+  lastPresenceAt: number,
+  lastHeartbeatAt: number | null,
+  heartbeats: number,
+  creditedMs: number,
+  stoppedAt: number | null,
+  reason: StopReason | null,
+): SessionAccrual {
+  return {
+    sessionId: session.sessionId,
+    accountId: session.accountId,
+    startedAt: session.startedAt,
+    rateUnitsPerHour: session.rateUnitsPerHour,
+    heartbeatTimeoutMs: session.heartbeatTimeoutMs,
+    maxSessionMs: session.maxSessionMs,
+    lastPresenceAt,
+    lastHeartbeatAt,
+    heartbeats,
+    creditedMs,
+    stoppedAt,
+    reason,
+  };
+}
+
 /** A heartbeat is a presence point: the gap before it is credited when it is within the timeout. */
 export function recordHeartbeat(session: SessionAccrual, at: number): { session: SessionAccrual; interval: Interval } {
   const interval = presenceInterval(session, at, 'heartbeat');
   return {
     interval,
-    session: {
-      ...session,
-      lastPresenceAt: Math.max(session.lastPresenceAt, at),
-      lastHeartbeatAt: at,
-      heartbeats: session.heartbeats + 1,
-      creditedMs: session.creditedMs + interval.creditedMs,
-    },
+    session: advanced(
+      session, Math.max(session.lastPresenceAt, at), at, session.heartbeats + 1, session.creditedMs + interval.creditedMs,
+      session.stoppedAt, session.reason,
+    ),
   };
 }
 
@@ -155,13 +196,15 @@ export function closeSession(
     const interval = presenceInterval(session, at, 'user stop');
     return {
       interval,
-      session: { ...session, creditedMs: session.creditedMs + interval.creditedMs, stoppedAt: at, reason },
+      session: advanced(
+        session, session.lastPresenceAt, session.lastHeartbeatAt, session.heartbeats, session.creditedMs + interval.creditedMs, at, reason,
+      ),
     };
   }
   const from = session.lastPresenceAt;
   const ms = Math.max(0, at - from);
   return {
     interval: new ExplainedInterval(from, Math.max(from, at), ms, 0, false, reason, 'stop', session.heartbeatTimeoutMs, session.maxSessionMs),
-    session: { ...session, stoppedAt: at, reason },
+    session: advanced(session, session.lastPresenceAt, session.lastHeartbeatAt, session.heartbeats, session.creditedMs, at, reason),
   };
 }

@@ -46,6 +46,21 @@ function isoFormatter(): { format(ms: number, known?: string): string } {
   };
 }
 
+/** A one-argument function that remembers its last answer: intervals in a row share their texts. */
+function lastOf<T, R>(compute: (value: T) => R): (value: T) => R {
+  let known = false;
+  let lastValue: T;
+  let lastResult: R;
+  return (value) => {
+    if (!known || value !== lastValue) {
+      known = true;
+      lastValue = value;
+      lastResult = compute(value);
+    }
+    return lastResult;
+  };
+}
+
 export interface LedgerPrinter extends LedgerSink {
   finish(totals: ReplayTotals, projected: AccountView | null, differences: string[]): Promise<void>;
 }
@@ -54,6 +69,8 @@ const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
 
 export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
+  const length = lastOf((ms: number) => formatDuration(ms).padStart(10));
+  const credited = lastOf((ms: number) => (ms > 0 ? formatDuration(ms) : '-').padStart(10));
   let count = 0;
   return {
     sessionStarted(session: SessionAccrual) {
@@ -65,9 +82,8 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
       out.write(`  ${'from'.padEnd(24)}  ${'to'.padEnd(24)}  ${'length'.padStart(10)}  ${'credited'.padStart(10)}  why\n`);
     },
     interval(interval: Interval, toText?: string) {
-      const credited = interval.creditedMs > 0 ? formatDuration(interval.creditedMs) : '-';
       const from = iso.format(interval.from);
-      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${formatDuration(interval.ms).padStart(10)}  ${credited.padStart(10)}  ${interval.why}\n`);
+      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${length(interval.ms)}  ${credited(interval.creditedMs)}  ${interval.why}\n`);
     },
     sessionEnded(session: SessionAccrual) {
       const end = session.stoppedAt === null ? 'still open' : `stopped ${toIso(session.stoppedAt)} (${session.reason})`;
@@ -91,6 +107,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
 /** The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount). */
 export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
+  const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
   out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
@@ -104,7 +121,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     interval(interval: Interval, toText?: string) {
       const from = iso.format(interval.from);
       out.write(`${intervals++ ? ',' : ''}{"from":"${from}","to":"${iso.format(interval.to, toText)}","ms":${interval.ms},` +
-        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${JSON.stringify(interval.why)}}`);
+        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${why(interval.why)}}`);
     },
     sessionEnded(session: SessionAccrual) {
       const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;

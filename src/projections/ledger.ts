@@ -3,9 +3,10 @@
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { streamOf } from '../domain/events.js';
+import { streamOf, type MiningEvent } from '../domain/events.js';
 import type { Interval, SessionAccrual } from '../domain/session.js';
 import type { EventStore } from '../store/port.js';
+import { embeddedStorePath, replayPages } from './replay-reader.js';
 
 export interface LedgerSink {
   sessionStarted(session: SessionAccrual): void;
@@ -32,6 +33,8 @@ export interface ReplayTotals {
 
 const WITH_INTERVALS: AccrualOptions = { intervals: true, keepSessions: false };
 const DRAIN_EVERY = 4096;
+/** Events read through the port before a long stream switches to the embedded store's large pages. */
+const FIRST_READ = 1000;
 
 /** Replays an account's stream up to (and including) `untilPosition` into a sink. */
 export async function replayStream(
@@ -44,9 +47,8 @@ export async function replayStream(
   let streamRevision: bigint | null = null;
   let lastPosition = 0n;
   let sessions = 0;
-  for await (const recorded of store.readStream(streamOf(accountId))) {
-    if (untilPosition !== null && recorded.position > untilPosition) break;
-    const { event } = decode(recorded);
+
+  function fold(event: MiningEvent): void {
     const before = accrual.active;
     applyEvent(accrual, event, WITH_INTERVALS);
     if (event.type === 'MiningStarted') {
@@ -60,9 +62,32 @@ export async function replayStream(
       before.intervals.length = 0;
       if (accrual.active === null) sink.sessionEnded(before.session);
     }
+  }
+
+  const stream = streamOf(accountId);
+  const path = embeddedStorePath(store);
+  let stopped = false;
+  // The port's read first: most streams end within it. A longer one in the embedded store goes on
+  // in large pages, read and validated on a worker thread while this one folds and prints.
+  for await (const recorded of store.readStream(stream, path === undefined ? {} : { maxCount: FIRST_READ })) {
+    if (untilPosition !== null && recorded.position > untilPosition) {
+      stopped = true;
+      break;
+    }
+    fold(decode(recorded).event);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
+  }
+  if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
+    for await (const page of replayPages(path, stream, streamRevision! + 1n, { untilPosition })) {
+      for (const event of page.events) {
+        fold(event);
+        if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
+      }
+      streamRevision = page.lastRevision!;
+      lastPosition = page.lastPosition!;
+    }
   }
   if (accrual.active) sink.sessionEnded(accrual.active.session);
   return {

@@ -1,0 +1,116 @@
+// Pages of one long stream for the auditor's replay, read and validated on a worker thread
+// (replay-reader-worker.ts) while this thread folds and prints the page before. Only for the
+// embedded store: the worker opens the store's file itself.
+import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import { decode } from '../commands/codec.js';
+import type { MiningEvent } from '../domain/events.js';
+import type { EventStore } from '../store/port.js';
+import { DATA, FIELDS, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
+import type { SqliteEventStore } from '../store/sqlite/store.js';
+import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
+
+export interface ReplayPage {
+  /** Validated events in stream order. */
+  events: MiningEvent[];
+  /** Revision and position of the last of them (unset when there are none). */
+  lastRevision: bigint | undefined;
+  lastPosition: bigint | undefined;
+}
+
+export interface ReplayReaderOptions {
+  /** Last position to replay (inclusive). */
+  untilPosition?: bigint | null;
+  /** Events in the first page (default 400); later ones hold about 96 KiB of text. */
+  pageSize?: number;
+  /** Pages read ahead of the one being folded (default 4). */
+  ahead?: number;
+}
+
+/** The embedded store's file, or undefined for any other store. */
+export function embeddedStorePath(store: EventStore): string | undefined {
+  const sqlite = store as Partial<SqliteEventStore>;
+  const isEmbedded = typeof sqlite.path === 'string' && typeof sqlite.readAllPage === 'function' && typeof sqlite.indexNow === 'function';
+  return isEmbedded ? sqlite.path : undefined;
+}
+
+function workerUrl(): URL {
+  // Under a TypeScript loader (tests) this module is .ts and so is its worker.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./replay-reader-worker${ext}`, import.meta.url);
+}
+
+function errorOf(message: Extract<ReplayReaderMessage, { kind: 'error' }>): Error {
+  if (message.name === 'SqliteError') return new Database.SqliteError(message.message, String(message.code));
+  const error = new Error(message.message);
+  error.name = message.name;
+  return error;
+}
+
+/**
+ * The worker decoded each of these events from this same text, so here the data is parsed once more
+ * and nothing is checked again: it is what decode returned there.
+ */
+function validatedEvents(page: Extract<ReplayReaderMessage, { kind: 'page' }>): MiningEvent[] {
+  const fields = page.fields ?? (page.count === 0 ? [] : page.text!.split('\n'));
+  const events: MiningEvent[] = new Array(page.count);
+  for (let i = 0, f = 0; i < page.count; i++, f += FIELDS) {
+    events[i] = { type: fields[f + TYPE], data: JSON.parse(fields[f + DATA]!) } as MiningEvent;
+  }
+  return events;
+}
+
+/**
+ * Pages of `stream` from revision `from` on, in order, up to the first event past `untilPosition`.
+ * An event that does not decode ends the pages with decode's own error, after the events before it.
+ * Stopping early (break, throw) stops the worker.
+ */
+export async function* replayPages(
+  path: string, stream: string, from: bigint, options: ReplayReaderOptions = {},
+): AsyncGenerator<ReplayPage, void, undefined> {
+  const workerData: ReplayReaderData = {
+    path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4,
+  };
+  const worker = new Worker(workerUrl(), { workerData });
+  const queue: ReplayReaderMessage[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const resume = wake;
+    wake = null;
+    resume?.();
+  };
+  worker.on('message', (message: ReplayReaderMessage) => {
+    queue.push(message);
+    notify();
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the replay reader stopped (exit code ${code}) before the end of ${stream}`);
+    notify();
+  });
+  let ended = false;
+  try {
+    for (;;) {
+      // Pages that arrived before the worker exited are still taken first.
+      while (queue.length === 0 && failure === null) await new Promise<void>((resolve) => (wake = resolve));
+      const message = queue.shift();
+      if (message === undefined) throw failure!;
+      if (message.kind === 'error') throw errorOf(message);
+      if (message.last) ended = true;
+      else worker.postMessage('next' satisfies ReplayReaderRequest);
+      const events = validatedEvents(message);
+      if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition };
+      if (message.failed) {
+        decode(rawEvent(stream, message.failed));
+        throw new Error(`${stream}@${message.failed.revision}: the replay reader could not decode an event that decodes here`);
+      }
+      if (ended) return;
+    }
+  } finally {
+    if (!ended) await worker.terminate();
+  }
+}

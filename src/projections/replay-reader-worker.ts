@@ -1,7 +1,7 @@
 // The read half of a long replay, on a thread of its own: pages of one stream out of SQLite, each
-// event parsed and validated by `decode` (type, data schema, metadata schema and version), then the
-// page's text handed to the replaying thread, which folds and prints while this one reads the next
-// page. A few pages run ahead, no more.
+// event parsed and validated by `decode` (type, data schema, metadata schema and version) here or,
+// when this thread is the slower one, on the replaying thread; the page's text is handed over, and
+// that thread folds and prints while this one reads the next page. A few pages run ahead, no more.
 import { parentPort, workerData } from 'node:worker_threads';
 import { decode } from '../commands/codec.js';
 import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from '../store/sqlite/stream-scan.js';
@@ -29,6 +29,8 @@ export type ReplayReaderMessage =
     /** Revision and position of the page's last event (unset when the page is empty). */
     lastRevision: bigint | undefined;
     lastPosition: bigint | undefined;
+    /** Whether every event was decoded here; if not, the replaying thread decodes them. */
+    validated: boolean;
     /** The stored fields of the event after the last, which did not decode: the replaying thread decodes it and throws. */
     failed: RawEvent | undefined;
     /** No page follows. */
@@ -47,6 +49,8 @@ export type ReplayReaderRequest = 'next';
 const PAGE_CHARS = 96 * 1024;
 const MIN_PAGE = 16;
 const MAX_PAGE = 2000;
+/** Pages waiting on the replaying thread from which this thread decodes the next page itself. */
+const DECODE_WHEN_QUEUED = 2;
 
 const port = parentPort!;
 const { path, stream, untilPosition, ahead } = workerData as ReplayReaderData;
@@ -62,7 +66,7 @@ function finish(): void {
   port.close();
 }
 
-function readPage(): ReplayReaderMessage {
+function readPage(validate: boolean): ReplayReaderMessage {
   const page = scanner.page(stream, from, pageSize);
   const { fields } = page;
   // Positions rise with revisions: only a page that reaches past the end is checked event by event.
@@ -75,6 +79,7 @@ function readPage(): ReplayReaderMessage {
       reachedEnd = true;
       break;
     }
+    if (!validate) continue;
     try {
       decode(pageEvent(stream, fields, count));
     } catch {
@@ -88,16 +93,19 @@ function readPage(): ReplayReaderMessage {
   if (page.text !== undefined) pageSize = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((PAGE_CHARS * page.count) / page.text.length)));
   return {
     kind: 'page', count, text: page.text, fields: page.text === undefined ? fields : undefined,
-    lastRevision: place?.revision, lastPosition: place?.position, failed, last,
+    lastRevision: place?.revision, lastPosition: place?.position, validated: validate, failed, last,
   };
 }
 
 function readAhead(): void {
   while (credits > 0 && !finished) {
+    // Decoding is the larger half of the work here. With pages queued on the other side it is done
+    // here; while the other thread is waiting for pages, it decodes them itself.
+    const queued = ahead - credits;
     credits--;
     let message: ReplayReaderMessage;
     try {
-      message = readPage();
+      message = readPage(queued >= DECODE_WHEN_QUEUED);
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       message = { kind: 'error', name: e.name, message: e.message, code: (e as { code?: unknown }).code };

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { decode } from '../commands/codec.js';
 import type { MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
-import { DATA, FIELDS, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
+import { DATA, FIELDS, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
 import type { SqliteEventStore } from '../store/sqlite/store.js';
 import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
 
@@ -48,16 +48,28 @@ function errorOf(message: Extract<ReplayReaderMessage, { kind: 'error' }>): Erro
 }
 
 /**
- * The worker decoded each of these events from this same text, so here the data is parsed once more
- * and nothing is checked again: it is what decode returned there.
+ * The page's events. When the worker decoded them (`validated`), from this same text, the data is
+ * parsed once more and nothing is checked again: it is what decode returned there. Otherwise each is
+ * decoded here; one that does not decode ends the list and comes back as `error`.
  */
-function validatedEvents(page: Extract<ReplayReaderMessage, { kind: 'page' }>): MiningEvent[] {
+function eventsOf(stream: string, page: Extract<ReplayReaderMessage, { kind: 'page' }>): { events: MiningEvent[]; fields: string[]; error?: unknown } {
   const fields = page.fields ?? (page.count === 0 ? [] : page.text!.split('\n'));
   const events: MiningEvent[] = new Array(page.count);
-  for (let i = 0, f = 0; i < page.count; i++, f += FIELDS) {
-    events[i] = { type: fields[f + TYPE], data: JSON.parse(fields[f + DATA]!) } as MiningEvent;
+  if (page.validated) {
+    for (let i = 0, f = 0; i < page.count; i++, f += FIELDS) {
+      events[i] = { type: fields[f + TYPE], data: JSON.parse(fields[f + DATA]!) } as MiningEvent;
+    }
+    return { events, fields };
   }
-  return events;
+  for (let i = 0; i < page.count; i++) {
+    try {
+      events[i] = decode(pageEvent(stream, fields, i)).event;
+    } catch (error) {
+      events.length = i;
+      return { events, fields, error };
+    }
+  }
+  return { events, fields };
 }
 
 /**
@@ -102,7 +114,14 @@ export async function* replayPages(
       if (message.kind === 'error') throw errorOf(message);
       if (message.last) ended = true;
       else worker.postMessage('next' satisfies ReplayReaderRequest);
-      const events = validatedEvents(message);
+      const { events, fields, error } = eventsOf(stream, message);
+      if (error !== undefined) {
+        if (events.length > 0) {
+          const { revision, position } = pagePlace(fields, events.length - 1);
+          yield { events, lastRevision: revision, lastPosition: position };
+        }
+        throw error;
+      }
       if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition };
       if (message.failed) {
         decode(rawEvent(stream, message.failed));

@@ -5,6 +5,7 @@
 //   npm run bench:replay -- [--events 1000000] [--dir data/bench-replay]   (or BENCH_EVENTS, BENCH_DIR)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uuidV7Generator, virtualClock } from '../src/commands/clock.js';
@@ -53,15 +54,25 @@ async function generate(path: string, total: number): Promise<void> {
   await store.close();
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; seconds: number; peakRssMb: number }> {
+/** utime + stime of a live process in seconds (clock ticks of 1/100 s on Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; seconds: number; peakRssMb: number; cpuSeconds: number }> {
   return new Promise((done, fail) => {
     const began = performance.now();
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'mining-ledger.js'), ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     let peak = 0;
+    // CPU time as last sampled (up to 10 ms short): on a busy machine, wall time says little alone.
+    let cpu = 0;
     const sample = setInterval(() => {
       try {
         const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (rss) peak = Math.max(peak, Number(rss[1]) / 1024);
+        cpu = cpuSeconds(child.pid);
       } catch {
         // the child has just exited
       }
@@ -69,7 +80,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; se
     child.once('error', fail);
     child.once('exit', (code) => {
       clearInterval(sample);
-      done({ code: code ?? 1, seconds: (performance.now() - began) / 1000, peakRssMb: peak });
+      done({ code: code ?? 1, seconds: (performance.now() - began) / 1000, peakRssMb: peak, cpuSeconds: cpu });
     });
   });
 }
@@ -87,7 +98,7 @@ async function measure(events: number, dir: string) {
   const runs = [await cli(['replay', ACCOUNT, '--json'], env), await cli(['replay', ACCOUNT, '--json'], env)];
   if (runs.some((r) => r.code !== 0)) throw new Error('replay reported a mismatch');
   const best = runs.reduce((a, b) => (a.seconds <= b.seconds ? a : b));
-  return { events, seconds: best.seconds, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
+  return { events, seconds: best.seconds, cpuSeconds: best.cpuSeconds, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
 }
 
 async function main(): Promise<void> {
@@ -96,12 +107,13 @@ async function main(): Promise<void> {
   const dir = resolve(option('dir', process.env.BENCH_DIR, 'data/bench-replay'));
   const noop = await cli(['--help'], process.env);
   process.stdout.write(`process start (mining-ledger --help): ${noop.seconds.toFixed(2)} s, ${noop.peakRssMb.toFixed(0)} MB\n`);
+  process.stdout.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores\n`);
   const results = [];
   for (const size of [Math.round(events / 10), events]) results.push(await measure(size, dir));
   for (const r of results) {
     process.stdout.write(
       `replay --json of one account with ${r.events} events: ${r.seconds.toFixed(2)} s wall (incl. process start), ` +
-      `${Math.round(r.events / r.seconds)} events/s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`,
+      `${Math.round(r.events / r.seconds)} events/s, CPU ${r.cpuSeconds.toFixed(2)} s (both threads), peak RSS ${r.peakRssMb.toFixed(0)} MB\n`,
     );
   }
   const [small, large] = results;

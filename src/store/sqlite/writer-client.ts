@@ -3,7 +3,7 @@
 // (their outcome is unknown; a retry with the same event ids is safe) and the next append starts a new one.
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../port.js';
-import { packBatch, unpackOutcome, type AppendOutcome, type AppendRequest, type PackedOutcomes } from './writer.js';
+import { outcomeList, packBatch, unpackOutcome, type AppendOutcome, type AppendRequest, type PackedOutcomes } from './writer.js';
 import type { WriterMessage, WriterWorkerData } from './writer-worker.js';
 
 export interface WriterClientOptions extends WriterWorkerData {
@@ -53,6 +53,8 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
   let seq = 0;
   let closed = false;
   let outgoing: Outgoing[] = [];
+  /** An append message is in flight. */
+  let appending = false;
 
   function attach(worker: Worker): Thread {
     const thread: Thread = { worker, pending: new Map() };
@@ -131,15 +133,26 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
     worker.postMessage(message(id));
   }
 
-  function flushOutgoing(): void {
+  /**
+   * One append message in flight at a time: appends that arrive while the writer commits wait for
+   * its answer and go together in the next message. The batch grows with the load, and the writer
+   * thread is woken once per commit instead of once per event-loop turn (each wake-up of an idle
+   * thread cost more than the message itself).
+   */
+  function flushOutgoing(force = false): void {
+    if (outgoing.length === 0 || (appending && !force)) return;
     const items = outgoing;
     outgoing = [];
-    if (items.length === 0) return;
+    appending = true;
+    const answered = () => {
+      appending = false;
+      flushOutgoing();
+    };
     const batch = new Array<AppendRequest>(items.length);
     for (let i = 0; i < items.length; i++) batch[i] = items[i]!.request;
     post((id) => ({ kind: 'append', seq: id, count: items.length, batch: packBatch(batch) }), {
       resolve(reply) {
-        const outcomes = (reply as Extract<Reply, { kind: 'appended' }>).outcomes;
+        const outcomes = outcomeList((reply as Extract<Reply, { kind: 'appended' }>).outcomes);
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!;
           const outcome = unpackOutcome(outcomes, i);
@@ -152,9 +165,11 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
           }
           item.resolve(outcome);
         }
+        answered();
       },
       reject(error: Error) {
         for (const item of items) item.reject(error);
+        answered();
       },
     });
   }
@@ -164,7 +179,8 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
     append(request, onOutcome) {
       if (closed) return Promise.reject(new StoreUnavailableError('event store is closed'));
       return new Promise((resolve, reject) => {
-        if (outgoing.length === 0) setImmediate(flushOutgoing);
+        // Appends of this turn go together; while a message is in flight its answer sends them.
+        if (outgoing.length === 0 && !appending) setImmediate(flushOutgoing);
         outgoing.push({ request, resolve, reject, onOutcome });
       });
     },
@@ -176,7 +192,7 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
     async close() {
       if (closed) return;
       closed = true;
-      if (outgoing.length > 0) flushOutgoing();
+      if (outgoing.length > 0) flushOutgoing(true);
       if (!current) return;
       // Sent after the appends above, so the writer commits them before it closes.
       const { worker } = await current.catch(() => ({ worker: undefined }));

@@ -21,32 +21,59 @@ export type AppendOutcome =
   | { ok: false; conflict: false; invalid: boolean; message: string };
 
 /**
- * Appends and outcomes cross to the writer thread as flat arrays of primitives: a structured clone
- * of nested objects costs several times more per message, and there is a message per group commit.
+ * Appends and outcomes cross to the writer thread as one string each: a structured clone costs per
+ * value (an array of 30 strings ~13 µs, the same text joined ~6 µs) and there is a message per
+ * group commit. A batch is a header of decimal numbers, '|', then every text field back to back:
+ *   per append: eventCount, expected (-1 no_stream, -2 any, -3 stream_exists, else the revision),
+ *   stream length; per event: id, type, data and metadata lengths.
  */
-export type PackedBatch = (string | bigint | number)[];
-export type PackedOutcomes = (string | bigint | number | boolean)[];
+export type PackedBatch = string;
+/** Per outcome: tag, value, value; a string of decimals when every outcome is numeric. */
+export type PackedOutcomes = string | (string | bigint | number)[];
 
-export function packBatch(batch: readonly AppendRequest[]): PackedBatch {
-  const flat: PackedBatch = [];
-  for (const request of batch) {
-    const { expected, events } = request;
-    flat.push(request.stream, expected, events.length);
-    for (const event of events) flat.push(event.id, event.type, event.data, event.metadata);
+const EXPECTED_CODES: Record<string, string> = { no_stream: '-1', any: '-2', stream_exists: '-3' };
+
+function expectedOf(code: string): ExpectedRevision {
+  switch (code) {
+    case '-1': return 'no_stream';
+    case '-2': return 'any';
+    case '-3': return 'stream_exists';
+    default: return BigInt(code);
   }
-  return flat;
 }
 
-export function unpackBatch(flat: PackedBatch): AppendRequest[] {
+export function packBatch(batch: readonly AppendRequest[]): PackedBatch {
+  let header = '';
+  let body = '';
+  for (const request of batch) {
+    const { expected, events, stream } = request;
+    header += `${events.length},${typeof expected === 'bigint' ? expected.toString() : EXPECTED_CODES[expected]},${stream.length},`;
+    body += stream;
+    for (const event of events) {
+      header += `${event.id.length},${event.type.length},${event.data.length},${event.metadata.length},`;
+      body += event.id + event.type + event.data + event.metadata;
+    }
+  }
+  return `${header}|${body}`;
+}
+
+export function unpackBatch(packed: PackedBatch): AppendRequest[] {
+  const bar = packed.indexOf('|');
+  const numbers = packed.slice(0, bar).split(',');
+  let at = bar + 1;
+  const take = (length: string) => packed.slice(at, (at += Number(length)));
   const batch: AppendRequest[] = [];
-  let i = 0;
-  while (i < flat.length) {
-    const stream = flat[i++] as string;
-    const expected = flat[i++] as ExpectedRevision;
-    const n = flat[i++] as number;
+  // The header ends with a comma: its last token is empty.
+  for (let i = 0; i < numbers.length - 1; ) {
+    const n = Number(numbers[i++]);
+    const expected = expectedOf(numbers[i++]!);
+    const stream = take(numbers[i++]!);
     const events = new Array<SerializedEvent>(n);
-    for (let k = 0; k < n; k++, i += 4) {
-      events[k] = { id: flat[i] as string, type: flat[i + 1] as string, data: flat[i + 2] as string, metadata: flat[i + 3] as string };
+    for (let k = 0; k < n; k++) {
+      const id = take(numbers[i++]!);
+      const type = take(numbers[i++]!);
+      const data = take(numbers[i++]!);
+      events[k] = { id, type, data, metadata: take(numbers[i++]!) };
     }
     batch.push({ stream, expected, events });
   }
@@ -61,29 +88,38 @@ const FAILED = 4;
 
 /** Three slots per outcome: a tag and two values. */
 export function packOutcomes(outcomes: readonly AppendOutcome[], from = 0, to = outcomes.length): PackedOutcomes {
-  const flat: PackedOutcomes = [];
+  const flat: (string | bigint | number)[] = [];
+  let numeric = true;
   for (let i = from; i < to; i++) {
     const o = outcomes[i]!;
     if (o.ok) flat.push(o.written ? OK_WRITTEN : OK, o.nextExpectedRevision, o.position);
     else if (o.conflict) flat.push(CONFLICT, typeof o.actual === 'bigint' ? o.actual : -1, 0);
-    else flat.push(o.invalid ? INVALID : FAILED, o.message, 0);
+    else {
+      flat.push(o.invalid ? INVALID : FAILED, o.message, 0);
+      numeric = false;
+    }
   }
-  return flat;
+  return numeric ? flat.join(',') : flat;
 }
 
-export function unpackOutcome(flat: PackedOutcomes, index: number): AppendOutcome {
+/** Outcomes as they arrived; a string is split once. */
+export function outcomeList(packed: PackedOutcomes): (string | bigint | number)[] {
+  return typeof packed === 'string' ? packed.split(',') : packed;
+}
+
+export function unpackOutcome(flat: readonly (string | bigint | number)[], index: number): AppendOutcome {
   const at = index * 3;
-  const tag = flat[at] as number;
-  const a = flat[at + 1];
+  const tag = Number(flat[at]);
+  const a = flat[at + 1]!;
   switch (tag) {
     case OK_WRITTEN:
-      return { ok: true, nextExpectedRevision: a as bigint, position: flat[at + 2] as bigint, written: true };
+      return { ok: true, nextExpectedRevision: BigInt(a), position: BigInt(flat[at + 2]!), written: true };
     case OK:
-      return { ok: true, nextExpectedRevision: a as bigint, position: flat[at + 2] as bigint };
+      return { ok: true, nextExpectedRevision: BigInt(a), position: BigInt(flat[at + 2]!) };
     case CONFLICT:
-      return { ok: false, conflict: true, actual: a === -1 ? 'no_stream' : (a as bigint) };
+      return { ok: false, conflict: true, actual: Number(a) === -1 ? 'no_stream' : BigInt(a) };
     default:
-      return { ok: false, conflict: false, invalid: tag === INVALID, message: a as string };
+      return { ok: false, conflict: false, invalid: tag === INVALID, message: String(a) };
   }
 }
 

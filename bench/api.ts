@@ -6,9 +6,10 @@
 //   npm run bench:api -- [--duration S] [--connections C] [--accounts N] [--rounds R] [--warmup S]
 //   (or BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ACCOUNTS, BENCH_ROUNDS, BENCH_WARMUP)
 //   BENCH_SERVE_FLAGS="--no-projector --no-sweeper" measures the API alone (for finding costs);
-//   BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the serve process.
+//   BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the serve process;
+//   BENCH_THREADS=1 prints serve's CPU per request by thread (main, the writer worker, the rest).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,41 @@ function freePort(): Promise<number> {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** CPU seconds of each thread of a process, by thread id (Linux /proc). */
+function threadSeconds(pid: number): Map<string, number> {
+  const byTid = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byTid;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byTid.set(tid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
+    } catch {
+      // the thread ended
+    }
+  }
+  return byTid;
+}
+
+/**
+ * µs per request of the main thread, of the busiest other thread (the writer worker under this
+ * load), and of the rest (V8's GC and compiler helpers, libuv's pool).
+ */
+function threadShares(pid: number, before: Map<string, number>, after: Map<string, number>, requests: number): Map<string, number> {
+  const used = [...after].map(([tid, seconds]) => [tid, seconds - (before.get(tid) ?? 0)] as const);
+  const main = used.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
+  const busiest = others[0]?.[1] ?? 0;
+  const rest = others.slice(1).reduce((sum, [, seconds]) => sum + seconds, 0);
+  const us = (seconds: number) => (requests > 0 ? (seconds * 1e6) / requests : 0);
+  return new Map([['main', us(main)], ['busiest other (writer)', us(busiest)], ['rest', us(rest)]]);
 }
 
 async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
@@ -136,14 +172,19 @@ interface Figures {
   p50: number;
   p99: number;
   cpuUsPerRequest: number;
+  /** µs per request: main thread, busiest other thread, the rest. */
+  threads: Map<string, number>;
   failures: number;
 }
 
 async function load(target: Target, requests: CannonRequest[], connections: number, duration: number): Promise<Figures> {
   const cpuBefore = cpuSeconds(target.child.pid!);
+  const threadsBefore = threadSeconds(target.child.pid!);
   const result = await autocannon({ url: target.base, connections, duration, requests });
   const cpu = cpuSeconds(target.child.pid!) - cpuBefore;
+  const threads = threadShares(target.child.pid!, threadsBefore, threadSeconds(target.child.pid!), result.requests.total);
   return {
+    threads,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -185,6 +226,10 @@ async function main(): Promise<void> {
         const figures = await load(target, heartbeatRequests(accounts, tokens), connections, duration);
         results[key].push(figures);
         console.log(`round ${round}  ${line(target.name, figures)}`);
+        if (key === 'serve' && process.env.BENCH_THREADS) {
+          const parts = [...figures.threads].map(([name, us]) => `${name} ${us.toFixed(1)}`);
+          console.log(`         server CPU by thread (µs/req): ${parts.join(', ')}`);
+        }
       }
     }
     report(results.serve, results.bare);

@@ -20,7 +20,8 @@ export interface Reader {
   close(): void;
 }
 
-interface Row {
+/** An `events` row as SQLite returns it (safe integers on). */
+export interface Row {
   position: bigint;
   stream: string;
   revision: bigint;
@@ -33,7 +34,7 @@ interface Row {
 const COLUMNS = 'e.position, e.stream, e.revision, e.id, e.type, e.data, e.metadata';
 const UNINDEXED = "e.position > (SELECT value FROM store_meta WHERE key = 'indexed_position')";
 
-function toRecorded(row: Row): RecordedEvent {
+export function toRecorded(row: Row): RecordedEvent {
   return {
     id: row.id, stream: row.stream, revision: row.revision, position: row.position, type: row.type,
     data: JSON.parse(row.data), metadata: JSON.parse(row.metadata),

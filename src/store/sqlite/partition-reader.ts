@@ -1,19 +1,9 @@
-// A partition of the embedded store's log, read straight from its `events` table: parallel rebuild
-// workers each fold the accounts of one partition and skip the others' rows inside SQLite, before
-// any JSON is parsed. This is the one place projections know the SQLite adapter's table; it belongs
-// in src/store/sqlite as a read of the adapter (see docs/projections.md).
+// A partition of the embedded store's log, read straight from its `events` table by path (rebuild
+// workers have no store object): each worker folds the accounts of one partition and the others'
+// rows are skipped inside SQLite, before any JSON is parsed.
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../store/port.js';
-
-interface Row {
-  position: bigint;
-  stream: string;
-  revision: bigint;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
+import type { RecordedEvent } from '../port.js';
+import { toRecorded, type Row } from './reader.js';
 
 export interface PartitionReader {
   /** Events of this partition with after < position <= upTo, at most `limit`. */
@@ -37,10 +27,7 @@ export function openPartitionReader(eventsPath: string, partition: number, parti
     ORDER BY position LIMIT ?`);
   return {
     page(after, upTo, limit) {
-      return statement.all(after, upTo, limit).map((row) => ({
-        id: row.id, stream: row.stream, revision: row.revision, position: row.position, type: row.type,
-        data: JSON.parse(row.data), metadata: JSON.parse(row.metadata),
-      }));
+      return statement.all(after, upTo, limit).map(toRecorded);
     },
     close: () => db.close(),
   };

@@ -45,6 +45,8 @@ export interface ProjectorOptions {
   cacheLimit?: number;
   /** First retry delay after a store error (ms); doubles up to 30 s. */
   retryDelayMs?: number;
+  /** How long a commit waits for another connection's lock on the file (ms, default 10,000). */
+  busyTimeoutMs?: number;
 }
 
 interface Connection {
@@ -54,8 +56,8 @@ interface Connection {
   engine: ProjectionEngine;
 }
 
-function connect(path: string, cacheLimit: number): Connection {
-  const { db, identity } = openWritable(path);
+function connect(path: string, cacheLimit: number, busyTimeoutMs?: number): Connection {
+  const { db, identity } = openWritable(path, { busyTimeoutMs });
   return { db, identity, queries: createQueries(db), engine: createEngine(db, { cacheLimit }) };
 }
 
@@ -69,13 +71,16 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const cacheLimit = options.cacheLimit ?? 100_000;
   const retryDelayMs = options.retryDelayMs ?? 1000;
 
-  let conn = connect(path, cacheLimit);
+  let conn = connect(path, cacheLimit, options.busyTimeoutMs);
   let subscription: Subscription | null = null;
   let restarting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let failures = 0;
+  // Set by a failure until the retry has re-read the checkpoint: a failed commit discarded what was
+  // applied, so nothing after it may be applied on top (it would skip those events for good).
+  let halted = false;
   let isCaughtUp = false;
   const waiters = positionWaiters(() => conn.engine.flushedPosition());
   let caughtUpSettle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -97,7 +102,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   function flushNow(): void {
     clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (restarting || conn.engine.pendingEvents() === 0) return;
+    if (restarting || halted || conn.engine.pendingEvents() === 0) return;
     if (swapped()) return restart('swap');
     try {
       conn.engine.flush();
@@ -114,7 +119,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   }
 
   function onEvents(batch: RecordedEvent[]): void {
-    if (restarting || stopping) return;
+    if (restarting || stopping || halted) return;
     metrics.eventsApplied(conn.engine.apply(batch));
     failures = 0;
     const lowest = waiters.lowestTarget();
@@ -123,7 +128,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   }
 
   function onCaughtUp(): void {
-    if (restarting || stopping) return;
+    if (restarting || stopping || halted) return;
     flushNow();
     if (isCaughtUp) return;
     isCaughtUp = true;
@@ -150,7 +155,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       subscription = null;
       if (swapped()) {
         const previous = conn;
-        conn = connect(path, cacheLimit);
+        conn = connect(path, cacheLimit, options.busyTimeoutMs);
         previous.db.close();
         metrics.swapped();
         logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
@@ -161,6 +166,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     })()
       .then(() => {
         restarting = null;
+        halted = false;
         if (!stopping) subscribe();
       })
       .catch((error: unknown) => {
@@ -179,6 +185,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     }
     const delay = Math.min(30_000, retryDelayMs * 2 ** failures++);
     logger.error({ err: error, retryInMs: delay }, 'projector failed; retrying from its checkpoint');
+    halted = true;
+    void subscription?.stop();
     retryTimer = setTimeout(() => restart('retry'), delay);
   }
 

@@ -98,11 +98,11 @@ export interface OpenedReadModel {
  * Opens (creating if needed) a read-model file for writing. The identity is taken before and after
  * opening, so a swap racing the open is noticed rather than attributed to the wrong file.
  */
-export function openWritable(path: string, options: { durable?: boolean } = {}): OpenedReadModel {
+export function openWritable(path: string, options: { durable?: boolean; busyTimeoutMs?: number | undefined } = {}): OpenedReadModel {
   mkdirSync(dirname(path), { recursive: true });
   for (;;) {
     const before = fileIdentity(path);
-    const db = new Database(path, { timeout: 10_000 });
+    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
     db.pragma('journal_mode = DELETE');
     db.pragma(`synchronous = ${options.durable === false ? 'OFF' : 'FULL'}`);
     db.pragma('cache_size = -32768');

@@ -4,6 +4,8 @@
 
 export interface OracleSettings {
   timeoutMs: number;
+  /** Heartbeats closer than this to the last presence are acknowledged, not recorded. */
+  minHeartbeatIntervalMs?: number;
   maxSessionMs: number;
   rateUnitsPerHour: bigint;
 }
@@ -26,6 +28,7 @@ export type Expected =
   | 'created' | 'existing' | 'recorded' | 'NOT_MINING' | 'SESSION_EXPIRED' | 'SESSION_MISMATCH'
   /** a stop of a session already past its deadline: recorded as a timeout stop, or NOT_MINING if swept */
   | 'expired'
+  | 'coalesced'
   | 'stopped';
 
 export class Oracle {
@@ -93,6 +96,7 @@ export class Oracle {
     const session = this.live(account, at);
     if (!session) return had ? 'SESSION_EXPIRED' : 'NOT_MINING';
     if (sessionId !== undefined && sessionId !== session.sessionId) return 'SESSION_MISMATCH';
+    if (at - session.lastPresence < (this.settings.minHeartbeatIntervalMs ?? 0)) return 'coalesced';
     this.credit(session, at);
     return 'recorded';
   }

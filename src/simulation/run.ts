@@ -62,6 +62,7 @@ const COMPATIBLE: Record<Expected, Outcome[]> = {
   SESSION_EXPIRED: ['SESSION_EXPIRED', 'NOT_MINING'],
   SESSION_MISMATCH: ['SESSION_MISMATCH'],
   expired: ['stopped', 'NOT_MINING'],
+  coalesced: ['coalesced'],
   stopped: ['stopped'],
 };
 
@@ -127,8 +128,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const outages = outageWindows(start, end, options.sweeperOutage, random);
   const oracle = new Oracle({
     timeoutMs: options.settings.heartbeatTimeoutMs, maxSessionMs: options.settings.maxSessionMs, rateUnitsPerHour: options.settings.rateUnitsPerHour,
+    minHeartbeatIntervalMs: options.settings.minHeartbeatIntervalMs,
   });
-  const world = await openWorld({ dir: options.dir, clock, settings: options.settings, sweepIntervalMs: options.sweepIntervalMs });
+  const world = await openWorld({ dir: options.dir, clock, settings: options.settings });
   const mismatches: Mismatch[] = [];
   const buckets = new Map<number, Device[]>();
   let current = -1;

@@ -22,7 +22,6 @@ export interface WorldOptions {
   dir: string;
   clock: VirtualClock;
   settings: MiningSettings;
-  sweepIntervalMs: number;
 }
 
 export async function openWorld(options: WorldOptions): Promise<World> {

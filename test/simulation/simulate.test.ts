@@ -50,6 +50,11 @@ t.test('a maximum session length is simulated and checked too', async (t) => {
   t.ok(report.sessions > report.stops.max_duration!, 'and restarted after the cut');
 });
 
+t.test('heartbeats coalesced under MIN_HEARTBEAT_INTERVAL_MS are expected by the truth too', async (t) => {
+  const report = await runSimulation(options(t.testdir(), { devices: 3, hours: 0.5, seed: 21, settings: { ...settings, minHeartbeatIntervalMs: 20_000 } }));
+  t.same(report.mismatches, []);
+});
+
 // Seeds that once found a disagreement stay here for good.
 const REGRESSION_SEEDS: number[] = [];
 for (const seed of REGRESSION_SEEDS) {

@@ -78,18 +78,32 @@ export function startRelay(options: RelayOptions): Relay {
     }
   }
 
-  const subscription: Subscription = store.subscribeToAll(
-    { from: checkpoint.load(), prefix: STREAM_PREFIX, batchSize: options.batchSize ?? 500 },
-    {
-      async onEvents(events) {
-        await publishWithRetry(events.map(toMessage));
-        checkpoint.save(events[events.length - 1]!.position);
-        published += events.length;
+  let subscription: Subscription;
+  let failures = 0;
+  // A failed subscription (a store read error) starts again from the checkpoint after a backoff:
+  // a relay that only logged would look alive while publishing nothing.
+  function subscribe(): void {
+    subscription = store.subscribeToAll(
+      { from: checkpoint.load(), prefix: STREAM_PREFIX, batchSize: options.batchSize ?? 500 },
+      {
+        async onEvents(events) {
+          await publishWithRetry(events.map(toMessage));
+          checkpoint.save(events[events.length - 1]!.position);
+          published += events.length;
+          failures = 0;
+        },
+        onCaughtUp: () => markCaughtUp(),
+        onError: (error) => {
+          if (stopping) return;
+          logger?.error({ err: error }, 'relay: subscription failed; resubscribing from the checkpoint');
+          void backoff(++failures).then(() => {
+            if (!stopping) subscribe();
+          });
+        },
       },
-      onCaughtUp: () => markCaughtUp(),
-      onError: (error) => logger?.error({ err: error }, 'relay: subscription stopped'),
-    },
-  );
+    );
+  }
+  subscribe();
 
   return {
     caughtUp,

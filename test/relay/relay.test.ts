@@ -5,6 +5,7 @@ import { uuidV7Generator, virtualClock } from '../../src/commands/clock.js';
 import { sqliteCheckpoint } from '../../src/relay/checkpoint.js';
 import { startRelay, type Publisher, type RelayMessage } from '../../src/relay/relay.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import type { EventStore, SubscribeOptions, SubscriptionHandler } from '../../src/store/port.js';
 
 const settings = () => ({ rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300_000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0 });
 const actor = { actor: { kind: 'user' as const, id: 'test' }, correlationId: 'c-1' };
@@ -99,5 +100,33 @@ t.test('a refused publish is retried and the checkpoint does not move past it (a
   const checkpoint = sqliteCheckpoint(join(dir, 'relay.db'));
   t.equal(checkpoint.load(), 5n);
   checkpoint.close();
+  await store.close();
+});
+
+t.test('a subscription that fails is started again from the checkpoint, and nothing is skipped', async (t) => {
+  const dir = t.testdir();
+  const { store } = await seed(dir);
+  let failuresLeft = 2;
+  const flaky: EventStore = Object.create(store, {
+    subscribeToAll: {
+      value: (options: SubscribeOptions, handler: SubscriptionHandler) => {
+        if (failuresLeft-- > 0) {
+          queueMicrotask(() => handler.onError?.(new Error('disk I/O error')));
+          return { stop: async () => undefined, done: Promise.resolve() };
+        }
+        return store.subscribeToAll(options, handler);
+      },
+    },
+  });
+  const bus = memoryBus();
+  const waits: number[] = [];
+  const relay = startRelay({
+    store: flaky, publisher: bus, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')),
+    backoff: async (attempt) => void waits.push(attempt),
+  });
+  await relay.caughtUp;
+  t.same(waits, [1, 2], 'backed off before each new subscription');
+  t.same(bus.acknowledged.map((m) => m.headers.position), ['1', '2', '3', '4', '5']);
+  await relay.stop();
   await store.close();
 });

@@ -90,6 +90,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdGenerator(),
     bodyLimit: settings.bodyLimit ?? 16 * 1024,
+    // A body shorter than its Content-Length would otherwise hold the connection for 5 minutes.
+    requestTimeout: 30_000,
     // Requests that reach a closing server are still answered (with Connection: close).
     return503OnClosing: false,
     forceCloseConnections: 'idle',

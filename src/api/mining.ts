@@ -23,6 +23,7 @@ export interface MiningRoutesOptions {
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 /** start and stop take no fields; an empty object or no body at all. */
 const NoFields = Type.Object({}, { additionalProperties: false, description: 'optional; no fields' });
+const NoQuery = Type.Object({}, { additionalProperties: false });
 const HeartbeatBody = Type.Object(
   { sessionId: Type.Optional({ ...Uuid, description: 'when given, must be the active session' }) },
   { additionalProperties: false, description: 'optional' },
@@ -83,7 +84,9 @@ export const miningRoutes: FastifyPluginCallbackTypebox<MiningRoutesOptions> = (
     position: result.position.toString(),
   });
 
-  const common = { params: AccountParams, security: [{ bearerAuth: [] }], tags: ['mining'] };
+  // Commands take no query parameters; an unknown one is refused as on the reads.
+  const common = { params: AccountParams, querystring: NoQuery, security: [{ bearerAuth: [] }], tags: ['mining'] };
+
   app.post('/start', {
     config: { access: 'command' },
     schema: {

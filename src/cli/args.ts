@@ -55,6 +55,8 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, posit
       if (next === undefined || (inline === undefined && next.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
       value = next;
     }
+    // An empty value would silently mean the default; say so instead.
+    if (variable && value === '') throw new UsageError(`--${name} needs a value`);
     if (variable) parsed.config[variable] = value as string;
     else parsed.flags[name] = value;
   }

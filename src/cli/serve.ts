@@ -89,7 +89,7 @@ export const command: CliCommand = {
       const code = (error as NodeJS.ErrnoException).code;
       await app.close();
       await stopParts(parts, logger);
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
         context.stderr.write(`mining-ledger serve: cannot listen on HOST ${config.host} PORT ${config.port}: ${code}\n`);
         return EXIT_USAGE;
       }

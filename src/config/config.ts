@@ -83,6 +83,8 @@ export function validateEventStoreUrl(url: string): void {
 
 export function loadConfig(source: Source = process.env): Config {
   const dataDir = resolve(text(source, 'DATA_DIR', './data'));
+  // Checked under its own name first: the default store and read-model paths live inside it.
+  writablePath('DATA_DIR', join(dataDir, 'events.db'));
   const eventStoreUrl = text(source, 'EVENT_STORE_URL', `sqlite:${join(dataDir, 'events.db')}`);
   validateEventStoreUrl(eventStoreUrl);
   if (eventStoreUrl.startsWith('sqlite:')) writablePath('EVENT_STORE_URL', resolve(eventStoreUrl.slice('sqlite:'.length)));

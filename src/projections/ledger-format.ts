@@ -94,7 +94,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
     async finish(totals, projected, differences) {
       if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
       out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
-        `${totals.sessions} sessions, credited ${formatDuration(totals.creditedMs)}\n`);
+        `${totals.sessions} session${totals.sessions === 1 ? '' : 's'}, credited ${formatDuration(totals.creditedMs)}\n`);
       out.write(`  replayed balance   ${units(totals.balanceUnits)}\n`);
       out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
       if (differences.length === 0) out.write('  replay and projection match\n');

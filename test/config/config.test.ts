@@ -59,3 +59,8 @@ t.test('a path whose directory cannot be created is refused', async (t) => {
   t.throws(() => loadConfig({ READ_MODEL_PATH: join(file, 'read.db') }), ConfigError);
   t.throws(() => loadConfig({ EVENT_STORE_URL: `sqlite:${join(file, 'events.db')}` }), /EVENT_STORE_URL/);
 });
+
+t.test('a DATA_DIR that cannot be a directory is reported under its own name', async (t) => {
+  const file = join(t.testdir({ blocker: 'a file' }), 'blocker');
+  t.throws(() => loadConfig({ DATA_DIR: file }), { name: 'ConfigError', message: /^DATA_DIR/ });
+});

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Entry> = {
   replay: { summary: "the auditor's ledger of one account, rebuilt from its stream", load: () => import('./replay.js') },
   verify: { summary: 'replays every account and compares with the projections', load: () => import('./verify.js') },
   token: { summary: 'mints a bearer token with the configured secret', load: () => import('./token.js') },
+  checkpoint: { summary: 'appends a signed Merkle tree head of the event store to a checkpoints file', load: () => import('./checkpoint.js') },
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
 };
 

@@ -31,7 +31,7 @@ export const command: CliCommand = {
       const totals = await replayStream(store, accountId, printer, plan.untilPosition);
       const differences = differencesOf(totals, plan.projected);
       await printer.finish(totals, plan.projected, differences);
-      return differences.length === 0 ? EXIT_OK : EXIT_MISMATCH;
+      return differences.length === 0 && !totals.chain?.broken ? EXIT_OK : EXIT_MISMATCH;
     });
   },
 };

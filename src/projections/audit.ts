@@ -1,5 +1,6 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
+import { chainJson, type ChainJson } from '../audit/chain.js';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import type { StopReason } from '../domain/events.js';
@@ -47,6 +48,8 @@ export interface AuditLedger {
   matches: boolean;
   /** What differs, one line each ("balanceUnits: replayed 25000000, projected 25000001"); empty when it matches. */
   differences: string[];
+  /** The stream's hash chain (SPEC §12): events chained, unchained (from before the chain), the first broken link. */
+  chain: ChainJson;
 }
 
 /** The projection did not reach the account's last event in time: nothing to compare with yet. */
@@ -154,5 +157,6 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     projectedPosition: (plan.projected?.position ?? 0n).toString(),
     matches: differences.length === 0,
     differences,
+    chain: chainJson(totals.chain),
   };
 }

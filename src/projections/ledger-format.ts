@@ -1,6 +1,7 @@
 // Printing the auditor's ledger as it is replayed: a table for people, JSON for machines. Output is
 // buffered and written with back-pressure, so a million intervals print in flat memory.
 import type { Writable } from 'node:stream';
+import { chainJson, describeChain } from '../audit/chain.js';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import { formatDuration, toIso } from '../domain/time.js';
@@ -99,6 +100,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
       out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
       if (differences.length === 0) out.write('  replay and projection match\n');
       else for (const difference of differences) out.write(`  MISMATCH ${difference}\n`);
+      out.write(`  hash chain ${describeChain(totals.chain)}\n`);
       await out.flush();
     },
   };
@@ -134,7 +136,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
       out.write(`],"streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
         `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
         `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
-        `"differences":${JSON.stringify(differences)}}\n`);
+        `"differences":${JSON.stringify(differences)},"chain":${JSON.stringify(chainJson(totals.chain))}}\n`);
       await out.flush();
     },
   };

@@ -1,6 +1,7 @@
 // The auditor's ledger, replayed from one account's stream with the domain's accrual: every session
 // and every interval between presence points, with its verdict. Streaming, so a stream of a million
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
+import { ChainFollower, type ChainSummary } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
 import { streamOf, type MiningEvent } from '../domain/events.js';
@@ -29,6 +30,8 @@ export interface ReplayTotals {
   balanceUnits: bigint;
   creditedMs: number;
   active: SessionAccrual | null;
+  /** The stream's hash chain as far as it was replayed (SPEC §12); unset where no stream was read. */
+  chain?: ChainSummary;
 }
 
 const WITH_INTERVALS: AccrualOptions = { intervals: true, keepSessions: false };
@@ -65,6 +68,7 @@ export async function replayStream(
   }
 
   const stream = streamOf(accountId);
+  let chain = new ChainFollower(stream);
   const path = embeddedStorePath(store);
   let stopped = false;
   // The port's read first: most streams end within it. A longer one in the embedded store goes on
@@ -75,12 +79,14 @@ export async function replayStream(
       break;
     }
     fold(decode(recorded).event);
+    chain.follow(recorded);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
   }
   if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
-    for await (const page of replayPages(path, stream, streamRevision! + 1n, { untilPosition })) {
+    for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
+      chain = new ChainFollower(stream, page.chain);
       for (const event of page.events) {
         fold(event);
         if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
@@ -93,6 +99,7 @@ export async function replayStream(
   return {
     events: accrual.events, ignored: accrual.ignored, sessions, streamRevision, lastPosition,
     balanceUnits: accrual.balanceUnits, creditedMs: accrual.creditedMs, active: accrual.active?.session ?? null,
+    chain: chain.summary(),
   };
 }
 

@@ -3,6 +3,7 @@
 // embedded store: the worker opens the store's file itself.
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
+import type { ChainState } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import type { MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
@@ -16,6 +17,8 @@ export interface ReplayPage {
   /** Revision and position of the last of them (unset when there are none). */
   lastRevision: bigint | undefined;
   lastPosition: bigint | undefined;
+  /** The hash chain after the page's events. */
+  chain: ChainState;
 }
 
 export interface ReplayReaderOptions {
@@ -78,10 +81,10 @@ function eventsOf(stream: string, page: Extract<ReplayReaderMessage, { kind: 'pa
  * Stopping early (break, throw) stops the worker.
  */
 export async function* replayPages(
-  path: string, stream: string, from: bigint, options: ReplayReaderOptions = {},
+  path: string, stream: string, from: bigint, chain: ChainState, options: ReplayReaderOptions = {},
 ): AsyncGenerator<ReplayPage, void, undefined> {
   const workerData: ReplayReaderData = {
-    path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4,
+    path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4, chain,
   };
   const worker = new Worker(workerUrl(), { workerData });
   const queue: ReplayReaderMessage[] = [];
@@ -118,11 +121,11 @@ export async function* replayPages(
       if (error !== undefined) {
         if (events.length > 0) {
           const { revision, position } = pagePlace(fields, events.length - 1);
-          yield { events, lastRevision: revision, lastPosition: position };
+          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain };
         }
         throw error;
       }
-      if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition };
+      if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain };
       if (message.failed) {
         decode(rawEvent(stream, message.failed));
         throw new Error(`${stream}@${message.failed.revision}: the replay reader could not decode an event that decodes here`);

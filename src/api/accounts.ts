@@ -2,6 +2,7 @@
 // ?minPosition= to wait (bounded) until the read model has applied the client's own write.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { AT_DESCRIPTION, parseAt, type AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
@@ -19,7 +20,7 @@ export interface AccountRoutesOptions {
   clock: Clock;
   heartbeatIntervalMs: number;
   /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
-  audit: (accountId: string) => Promise<unknown>;
+  audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   /** How long ?minPosition= may wait; SPEC: 2 s. */
   readWaitMs: number;
 }
@@ -39,6 +40,10 @@ const SessionsQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })),
   },
+  { additionalProperties: false },
+);
+const AuditQuery = Type.Object(
+  { ...ReadQuery.properties, at: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `the ledger as the store held it then: ${AT_DESCRIPTION}` })) },
   { additionalProperties: false },
 );
 const SessionsAnswer = Type.Object({
@@ -102,11 +107,13 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
 
   app.get('/audit', {
     config: { access: 'read' },
-    schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
+    schema: { ...common, querystring: AuditQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
   }, async (request) => {
+    const at = request.query.at === undefined ? undefined : parseAt(request.query.at);
+    if (request.query.at !== undefined && at === undefined) throw new ApiError(400, 'VALIDATION_FAILED', `at must be ${AT_DESCRIPTION}`);
     await awaitPosition(request.query.minPosition);
     try {
-      return (await options.audit(request.params.accountId)) as Static<typeof AuditLedger>;
+      return (await options.audit(request.params.accountId, at === undefined ? undefined : { at })) as Static<typeof AuditLedger>;
     } catch (error) {
       if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
       throw error;

@@ -1,5 +1,6 @@
 // The HTTP API as a Fastify instance: everything it needs comes in as dependencies (no environment
 // is read here), so tests build it around a virtual clock and `serve` around the system clock.
+import type { AtPoint } from '../audit/at.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -41,7 +42,7 @@ export interface ApiDeps {
   handler: CommandHandler;
   readModel: ReadModel;
   /** The auditor's ledger of one account (src/projections/audit.ts), returned verbatim. */
-  audit: (accountId: string) => Promise<unknown>;
+  audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   clock: Clock;
   /** HS256 key. */
   secret: Buffer;

@@ -79,7 +79,7 @@ export const command: CliCommand = {
       settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,
-      audit: (accountId) => auditAccount({ store, readModel, accountId }),
+      audit: (accountId, query) => auditAccount({ store, readModel, accountId, at: query?.at }),
       ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
       metrics: parts.projector ? {} : { projectorLag: async () => lagOf(await store.headPosition(), readModel.position()) },
     });

@@ -1,5 +1,6 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
+import { positionAt, type AtPoint } from '../audit/at.js';
 import { chainJson, type ChainJson } from '../audit/chain.js';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
@@ -50,6 +51,12 @@ export interface AuditLedger {
   differences: string[];
   /** The stream's hash chain (SPEC §12): events chained, unchained (from before the chain), the first broken link. */
   chain: ChainJson;
+  /**
+   * Set when the ledger was asked for at a point before the account's last event (SPEC §12 time
+   * travel): only events up to `position` were replayed, and nothing was compared with the
+   * projection, which holds the present (`matches` is then true and `differences` empty).
+   */
+  asOf?: { at: string; position: string; compared: false };
 }
 
 /** The projection did not reach the account's last event in time: nothing to compare with yet. */
@@ -125,12 +132,29 @@ export interface AuditOptions {
   accountId: string;
   /** How long to wait for the projection to reach the account's last event (default 2000 ms). */
   catchUpTimeoutMs?: number;
+  /** The ledger as the store held it at this point (SPEC §12). */
+  at?: AtPoint;
+}
+
+/**
+ * Where a ledger "at" a point stops, or null when the point lies at or past the account's last
+ * event (the present ledger, compared with the projection as usual).
+ */
+export async function historicalPosition(store: EventStore, accountId: string, at: AtPoint | undefined): Promise<bigint | null> {
+  if (at === undefined) return null;
+  const last = await lastPositionOf(store, accountId);
+  if (last === null) return null;
+  const position = await positionAt(store, accountId, at);
+  return position >= last ? null : position;
 }
 
 /** The ledger of one account. Throws ProjectionLagError when the projection stays behind. */
 export async function auditAccount(options: AuditOptions): Promise<AuditLedger> {
   const { store, readModel, accountId } = options;
-  const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
+  const until = await historicalPosition(store, accountId, options.at);
+  const plan = until === null
+    ? await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000)
+    : { untilPosition: until, projected: readModel.account(accountId) };
   const sessions: LedgerSession[] = [];
   let intervals: LedgerInterval[] = [];
   const totals = await replayStream(store, accountId, {
@@ -145,7 +169,7 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
       intervals = [];
     },
   }, plan.untilPosition);
-  const differences = differencesOf(totals, plan.projected);
+  const differences = until === null ? differencesOf(totals, plan.projected) : [];
   return {
     accountId,
     streamRevision: totals.streamRevision === null ? null : totals.streamRevision.toString(),
@@ -158,5 +182,6 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     matches: differences.length === 0,
     differences,
     chain: chainJson(totals.chain),
+    ...(until === null ? {} : { asOf: { at: options.at!.text, position: until.toString(), compared: false as const } }),
   };
 }

@@ -63,7 +63,8 @@ function lastOf<T, R>(compute: (value: T) => R): (value: T) => R {
 }
 
 export interface LedgerPrinter extends LedgerSink {
-  finish(totals: ReplayTotals, projected: AccountView | null, differences: string[]): Promise<void>;
+  /** `asOf`: the ledger stops at a point in the past (time travel) and was not compared. */
+  finish(totals: ReplayTotals, projected: AccountView | null, differences: string[], asOf?: { at: string; position: bigint }): Promise<void>;
 }
 
 const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
@@ -92,7 +93,8 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
         `earned ${units(sessionEarnedUnits(session))}\n`);
     },
     drain: () => out.drain(),
-    async finish(totals, projected, differences) {
+    async finish(totals, projected, differences, asOf) {
+      if (asOf) out.write(`\nAs of ${asOf.at}: events up to position ${asOf.position}; not compared with the projection, which holds the present\n`);
       if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
       out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
         `${totals.sessions} session${totals.sessions === 1 ? '' : 's'}, credited ${formatDuration(totals.creditedMs)}\n`);
@@ -131,12 +133,13 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
         `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}"}`);
     },
     drain: () => out.drain(),
-    async finish(totals, projected, differences) {
+    async finish(totals, projected, differences, asOf) {
+      const asOfJson = asOf ? `,"asOf":${JSON.stringify({ at: asOf.at, position: asOf.position.toString(), compared: false })}` : '';
       const revision = totals.streamRevision === null ? 'null' : `"${totals.streamRevision}"`;
       out.write(`],"streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
         `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
         `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
-        `"differences":${JSON.stringify(differences)},"chain":${JSON.stringify(chainJson(totals.chain))}}\n`);
+        `"differences":${JSON.stringify(differences)},"chain":${JSON.stringify(chainJson(totals.chain))}${asOfJson}}\n`);
       await out.flush();
     },
   };

@@ -68,7 +68,7 @@ export async function testApi(t: Test, options: TestApiOptions = {}): Promise<Te
     store,
     handler,
     readModel: projector.readModel,
-    audit: options.audit ?? ((accountId) => auditAccount({ store, readModel: projector.readModel, accountId })),
+    audit: options.audit ?? ((accountId, query) => auditAccount({ store, readModel: projector.readModel, accountId, at: query?.at })),
     clock,
     secret: SECRET,
     registry,

@@ -1,6 +1,5 @@
 // The HTTP API as a Fastify instance: everything it needs comes in as dependencies (no environment
 // is read here), so tests build it around a virtual clock and `serve` around the system clock.
-import type { AtPoint } from '../audit/at.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -8,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
@@ -22,6 +22,7 @@ import { installMetrics, type MetricSources } from './metrics.js';
 import { miningRoutes } from './mining.js';
 import { rateLimiter } from './rate-limit.js';
 import { installRequestLog } from './request-log.js';
+import { uiRoutes } from './ui.js';
 
 export interface ApiSettings {
   /** HEARTBEAT_INTERVAL_MS, advertised in every session. */
@@ -116,6 +117,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     maxLag: settings.readyMaxLag ?? 10_000n,
     storeTimeoutMs: 1000,
   });
+  await app.register(uiRoutes);
   await app.register(async (v1) => {
     installGuard(v1, tokenVerifier(deps.secret), clock);
     await v1.register(miningRoutes, {

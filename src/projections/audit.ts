@@ -33,6 +33,8 @@ export interface LedgerSession {
   creditedMs: number;
   earnedUnits: string;
   intervals: LedgerInterval[];
+  /** When the stop was written (the sweeper's lag is this minus stoppedAt); null while open. */
+  stopRecordedAt?: string | null;
 }
 
 export interface AuditLedger {
@@ -157,7 +159,11 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     : { untilPosition: until, projected: readModel.account(accountId) };
   const sessions: LedgerSession[] = [];
   let intervals: LedgerInterval[] = [];
+  const stopsRecordedAt = new Map<string, string>();
   const totals = await replayStream(store, accountId, {
+    stopRecorded(sessionId, recordedAt) {
+      stopsRecordedAt.set(sessionId, recordedAt);
+    },
     sessionStarted() {
       intervals = [];
     },
@@ -165,7 +171,8 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
       intervals.push(ledgerInterval(interval));
     },
     sessionEnded(session) {
-      sessions.push(ledgerSession(session, intervals));
+      sessions.push({ ...ledgerSession(session, intervals), stopRecordedAt: session.stoppedAt === null ? null : stopsRecordedAt.get(session.sessionId) ?? null });
+      stopsRecordedAt.delete(session.sessionId);
       intervals = [];
     },
   }, plan.untilPosition);

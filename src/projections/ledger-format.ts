@@ -114,8 +114,12 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
   const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
+  let stopRecordedAt: string | null = null;
   out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
   return {
+    stopRecorded(_sessionId: string, recordedAt: string) {
+      stopRecordedAt = recordedAt;
+    },
     sessionStarted(session: SessionAccrual) {
       out.write(`${sessions++ ? ',' : ''}{"sessionId":${JSON.stringify(session.sessionId)},"startedAt":"${toIso(session.startedAt)}",` +
         `"ratePerHour":"${formatTokens(session.rateUnitsPerHour)}","heartbeatTimeoutMs":${session.heartbeatTimeoutMs},` +
@@ -130,7 +134,9 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     sessionEnded(session: SessionAccrual) {
       const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;
       out.write(`],"stoppedAt":${stoppedAt},"reason":${JSON.stringify(session.reason)},"heartbeats":${session.heartbeats},` +
-        `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}"}`);
+        `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}",` +
+        `"stopRecordedAt":${session.stoppedAt === null || stopRecordedAt === null ? 'null' : JSON.stringify(stopRecordedAt)}}`);
+      stopRecordedAt = null;
     },
     drain: () => out.drain(),
     async finish(totals, projected, differences, asOf) {

@@ -17,6 +17,8 @@ export interface LedgerSink {
   sessionEnded(session: SessionAccrual): void;
   /** Called every few thousand events, so a printing sink can wait for its output to drain. */
   drain?(): Promise<void>;
+  /** A MiningStopped event's write time, just before the session it ends is reported (the sweeper's lag is recordedAt − at). */
+  stopRecorded?(sessionId: string, recordedAt: string): void;
 }
 
 export interface ReplayTotals {
@@ -78,7 +80,9 @@ export async function replayStream(
       stopped = true;
       break;
     }
-    fold(decode(recorded).event);
+    const decoded = decode(recorded);
+    if (decoded.event.type === 'MiningStopped') sink.stopRecorded?.(decoded.event.data.sessionId, decoded.metadata.recordedAt);
+    fold(decoded.event);
     chain.follow(recorded);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
@@ -87,7 +91,8 @@ export async function replayStream(
   if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
     for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
       chain = new ChainFollower(stream, page.chain);
-      for (const event of page.events) {
+      for (const [i, event] of page.events.entries()) {
+        if (event.type === 'MiningStopped' && sink.stopRecorded) sink.stopRecorded(event.data.sessionId, page.recordedAt(i));
         fold(event);
         if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
       }

@@ -7,7 +7,7 @@ import type { ChainState } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import type { MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
-import { DATA, FIELDS, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
+import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
 import type { SqliteEventStore } from '../store/sqlite/store.js';
 import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
 
@@ -19,6 +19,8 @@ export interface ReplayPage {
   lastPosition: bigint | undefined;
   /** The hash chain after the page's events. */
   chain: ChainState;
+  /** The metadata's recordedAt of event `i` (parsed on demand: only stops need it). */
+  recordedAt(i: number): string;
 }
 
 export interface ReplayReaderOptions {
@@ -75,6 +77,10 @@ function eventsOf(stream: string, page: Extract<ReplayReaderMessage, { kind: 'pa
   return { events, fields };
 }
 
+function recordedAtOf(fields: string[]): (i: number) => string {
+  return (i) => String((JSON.parse(fields[i * FIELDS + METADATA]!) as { recordedAt?: unknown }).recordedAt);
+}
+
 /**
  * Pages of `stream` from revision `from` on, in order, up to the first event past `untilPosition`.
  * An event that does not decode ends the pages with decode's own error, after the events before it.
@@ -121,11 +127,13 @@ export async function* replayPages(
       if (error !== undefined) {
         if (events.length > 0) {
           const { revision, position } = pagePlace(fields, events.length - 1);
-          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain };
+          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain, recordedAt: recordedAtOf(fields) };
         }
         throw error;
       }
-      if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain };
+      if (events.length > 0) {
+        yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain, recordedAt: recordedAtOf(fields) };
+      }
       if (message.failed) {
         decode(rawEvent(stream, message.failed));
         throw new Error(`${stream}@${message.failed.revision}: the replay reader could not decode an event that decodes here`);

@@ -1,8 +1,10 @@
 // The auditor's timeline (SPEC §12): one account's ledger from GET /v1/accounts/:id/audit, drawn on
 // a time axis. Static and self-contained: the only request is that one, to this page's own origin.
 // Sessions and intervals are DOM elements (test hooks data-session-id, data-credited,
-// data-adjustment-id) placed by CSS variables, so zoom and pan change a few variables and never
-// touch each of 50,000 intervals; heartbeats go on a canvas, binned per pixel (density when zoomed out).
+// data-adjustment-id). A render touches only what is in view: each session is clipped to the view,
+// and of its intervals only those in view are shown and placed, and only while they are wider than
+// a few pixels (denser than that, the session's colour stands for them). So zoom and pan cost
+// O(pixels), not O(50,000 intervals). Heartbeats go on a canvas, binned per pixel column.
 
 const MIN_SPAN_MS = 5_000;
 const $ = (id) => document.getElementById(id);
@@ -102,32 +104,79 @@ function buildSessions(sessions) {
     const start = ms(session.startedAt);
     const end = sessionEnd(session);
     const bar = el('div', { class: `session${session.stoppedAt ? '' : ' open'}`, 'data-session-id': session.sessionId, 'data-reason': session.reason ?? 'open' });
-    bar.style.setProperty('--len', String(end - start));
     bar.title = `session ${session.sessionId}\n${session.startedAt} → ${session.stoppedAt ?? 'still open'}\ncredited ${duration(session.creditedMs)}, earned ${session.earnedUnits} units`;
+    const count = session.intervals.length;
+    const from = new Float64Array(count);
+    const to = new Float64Array(count);
+    const credited = [];
+    const uncredited = [];
     const fragment = document.createDocumentFragment();
     session.intervals.forEach((interval, i) => {
-      const from = ms(interval.from);
-      const to = ms(interval.to);
+      from[i] = ms(interval.from);
+      to[i] = ms(interval.to);
       const node = el('div', { class: 'interval', 'data-credited': String(interval.credited) });
-      node.style.cssText = `--off:${from - start};--ms:${to - from}`;
+      node.hidden = true;
       node.dataset.index = String(i);
       fragment.append(node);
+      (interval.credited ? credited : uncredited).push(node);
       // Presence points after the start are heartbeats, except a stop's own point (user stop or deadline).
-      if (!(session.stoppedAt && i === session.intervals.length - 1)) beats.push(to);
+      if (!(session.stoppedAt && i === count - 1)) beats.push(to[i]);
     });
     bar.append(fragment);
+    let stop = null;
     if (session.stoppedAt) {
       const lag = session.stopRecordedAt ? ms(session.stopRecordedAt) - ms(session.stoppedAt) : null;
       const label = `${session.reason}${lag === null ? '' : ` · lag ${duration(lag)}`}`;
-      const stop = el('div', { class: 'stop', 'data-stop-reason': session.reason, ...(lag === null ? {} : { 'data-lag-ms': String(lag) }) }, label);
+      stop = el('div', { class: 'stop', 'data-stop-reason': session.reason, ...(lag === null ? {} : { 'data-lag-ms': String(lag) }) }, label);
       stop.title = `stopped ${session.stoppedAt} (${session.reason})${session.stopRecordedAt ? `, recorded ${session.stopRecordedAt}` : ''}`;
-      bar.append(stop);
     }
     bar.addEventListener('click', (event) => explain(session, event));
     lane.append(bar);
-    state.sessions.push({ bar, start });
+    if (stop) lane.append(stop);
+    const nodes = bar.querySelectorAll('.interval');
+    state.sessions.push({ bar, stop, start, end, from, to, nodes, uncredited: uncredited.map((n) => Number(n.dataset.index)), shown: [0, 0], shownUncredited: new Set() });
   }
   state.beats = Float64Array.from(beats).sort();
+}
+
+/** Places a session for the view: clipped bar, the intervals in view (or none when too dense), its stop. */
+function placeSession(s, k, width) {
+  const x0 = (s.start - state.viewStart) * k;
+  const x1 = (s.end - state.viewStart) * k;
+  const inView = x1 >= -2 && x0 <= width + 2;
+  s.bar.hidden = !inView;
+  if (s.stop) {
+    s.stop.hidden = !(x1 >= -2 && x1 <= width + 2);
+    if (!s.stop.hidden) s.stop.style.left = `${x1}px`;
+  }
+  const left = Math.max(x0, -10);
+  let lo = 0;
+  let hi = 0;
+  if (inView) {
+    s.bar.style.left = `${left}px`;
+    s.bar.style.width = `${Math.max(2, Math.min(x1, width + 10) - left)}px`;
+    lo = lowerBound(s.to, state.viewStart);
+    hi = lowerBound(s.from, state.viewEnd);
+    // Denser than 3 px per interval: the bar's colour stands for the credited ones.
+    if (hi - lo > width / 3) hi = lo;
+  }
+  s.bar.classList.toggle('sparse', inView && hi > lo);
+  const place = (i) => {
+    const node = s.nodes[i];
+    node.hidden = false;
+    node.style.left = `${(s.from[i] - state.viewStart) * k - left}px`;
+    node.style.width = `${Math.max(1, (s.to[i] - s.from[i]) * k)}px`;
+  };
+  const [oldLo, oldHi] = s.shown;
+  for (let i = oldLo; i < oldHi; i++) if (i < lo || i >= hi) s.nodes[i].hidden = true;
+  for (let i = lo; i < hi; i++) place(i);
+  s.shown = [lo, hi];
+  // Uncredited intervals are few (a timeout's last one): each in view is always shown.
+  for (const i of s.uncredited) {
+    const visible = inView && s.to[i] >= state.viewStart && s.from[i] <= state.viewEnd;
+    if (visible) place(i);
+    else s.nodes[i].hidden = true;
+  }
 }
 
 function buildAdjustments(adjustments) {
@@ -196,9 +245,12 @@ function render() {
   const timeline = $('timeline');
   const width = timeline.clientWidth || 1;
   const k = width / (state.viewEnd - state.viewStart);
-  document.documentElement.style.setProperty('--k', String(k));
-  for (const { bar, start } of state.sessions) bar.style.setProperty('--t0', String(start - state.viewStart));
-  for (const marker of $('lane-adjustments').children) marker.style.setProperty('--t0', String(Number(marker.dataset.at) - state.viewStart));
+  for (const session of state.sessions) placeSession(session, k, width);
+  for (const marker of $('lane-adjustments').children) {
+    const x = (Number(marker.dataset.at) - state.viewStart) * k;
+    marker.hidden = x < -10 || x > width + 10;
+    marker.style.left = `${x}px`;
+  }
   timeline.dataset.viewStart = String(state.viewStart);
   timeline.dataset.viewEnd = String(state.viewEnd);
   $('range').textContent = `${iso(state.viewStart)} – ${iso(state.viewEnd)} (${duration(state.viewEnd - state.viewStart)})`;

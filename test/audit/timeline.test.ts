@@ -34,9 +34,9 @@ async function audit(base: string, token: string, accountId: string): Promise<an
     try {
       const response = await fetch(`${base}/v1/accounts/${accountId}/audit`, { headers: { authorization: `Bearer ${token}` } });
       if (response.status === 200) return response.json();
-      if (attempt > 300) throw new Error(`audit answered ${response.status}: ${await response.text()}`);
+      if (attempt > 1200) throw new Error(`audit answered ${response.status}: ${await response.text()}`);
     } catch (error) {
-      if (attempt > 300) throw error;
+      if (attempt > 1200) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

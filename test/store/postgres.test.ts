@@ -1,0 +1,64 @@
+// The store contract against PostgreSQL when TEST_PG_URL is set (.ci/setup.d/20-postgres.sh), each
+// test in a fresh schema with pages small enough that every read crosses page boundaries; and what
+// needs no server: URL checks, error mapping, an unreachable server answering unavailable.
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, validateEventStoreUrl } from '../../src/config/config.js';
+import { openEventStore } from '../../src/store/open.js';
+import { StoreUnavailableError } from '../../src/store/port.js';
+import { isUnavailable, toPortError } from '../../src/store/postgres/errors.js';
+import { parsePostgresUrl } from '../../src/store/postgres/schema.js';
+import { openPostgresStore } from '../../src/store/postgres/store.js';
+import { storeContract } from './contract.js';
+import { freshSchemaUrl, PG_SKIP, pgUrl } from './postgres-helpers.js';
+
+if (pgUrl) {
+  void storeContract(t, 'postgres', (t) => {
+    const url = freshSchemaUrl(t);
+    return { open: () => openPostgresStore(url, { pageSize: 7 }) };
+  });
+} else {
+  t.comment(`PostgreSQL contract SKIPPED: ${PG_SKIP}`);
+  t.skip(`postgres store contract (${PG_SKIP})`, () => {});
+}
+
+t.test('postgres:// and postgresql:// URLs are accepted; a schema must be a plain identifier', async (t) => {
+  t.doesNotThrow(() => validateEventStoreUrl('postgres://u:p@localhost:5432/db'));
+  t.doesNotThrow(() => validateEventStoreUrl('postgresql://localhost/db'));
+  t.throws(() => validateEventStoreUrl('postgres:/nohost'), ConfigError);
+  t.same(parsePostgresUrl('postgres://u:p@h:5/db?schema=abc_1&sslmode=disable'),
+    { connectionString: 'postgres://u:p@h:5/db?sslmode=disable', schema: 'abc_1' });
+  t.equal(parsePostgresUrl('postgresql://h/db').schema, 'mining_ledger', 'default schema');
+  t.throws(() => parsePostgresUrl('postgres://h/db?schema=Robert%22;drop'), ConfigError);
+  t.throws(() => parsePostgresUrl('postgres://'), ConfigError);
+  t.throws(() => parsePostgresUrl('mysql://h/db'), ConfigError);
+});
+
+t.test('server and link failures map to StoreUnavailableError; content errors pass unchanged', async (t) => {
+  const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  for (const code of ['57P01', '57P03', '08006', '53300', '40001', 'ECONNREFUSED', 'ECONNRESET']) {
+    t.ok(isUnavailable(coded(code)), code);
+    t.type(toPortError(coded(code)), StoreUnavailableError);
+  }
+  t.ok(isUnavailable(new Error('Connection terminated unexpectedly')));
+  const content = coded('22P02', 'invalid input syntax');
+  t.equal(toPortError(content), content, 'a data error is not unavailability');
+  t.notOk(isUnavailable('a string'));
+  const already = new StoreUnavailableError('down');
+  t.equal(toPortError(already), already);
+});
+
+t.test('an unreachable server: the store opens, and every call answers unavailable', async (t) => {
+  const store = await openEventStore('postgres://nobody:x@127.0.0.1:1/none?schema=unreachable');
+  t.teardown(() => store.close());
+  const event = { id: randomUUID(), type: 'T', data: {}, metadata: {} };
+  await t.rejects(store.append('mining-x', [event], 'any'), StoreUnavailableError);
+  await t.rejects(store.headPosition(), StoreUnavailableError);
+  await t.rejects(store.streamRevision('mining-x'), StoreUnavailableError);
+  const read = async () => {
+    for await (const _ of store.readAll()) t.fail('nothing to read');
+  };
+  await t.rejects(read(), StoreUnavailableError);
+  await store.close();
+  await t.rejects(store.append('mining-x', [event], 'any'), StoreUnavailableError, 'closed');
+});

@@ -62,7 +62,7 @@ export async function startNode(name: string, flags: string[], env: Record<strin
   const nodeEnv = { ...env, PORT: port, HOST: '127.0.0.1' };
   const proc = startCli(['serve', ...flags], nodeEnv);
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   let ended = false;
   void proc.exited.then(() => (ended = true));
   for (;;) {
@@ -72,7 +72,7 @@ export async function startNode(name: string, flags: string[], env: Record<strin
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${name} not ready within 60 s:\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready within 120 s:\n${proc.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { name, base, env: nodeEnv, proc };

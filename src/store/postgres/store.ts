@@ -50,6 +50,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   // An idle connection that dies (a server restart) is reported here; the next checkout gets a new one.
   pool.on('error', () => undefined);
+  // A checked-out connection (the writer's, mid-transaction) has no listener of the pool's: without
+  // this one, the server going away would be an uncaught 'error' event; the query itself rejects.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let closed = false;
 
   let schemaReady: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import { isUnavailable, toPortError } from '../../src/store/postgres/errors.js';
 import { parsePostgresUrl } from '../../src/store/postgres/schema.js';
 import { openPostgresStore } from '../../src/store/postgres/store.js';
 import { storeContract } from './contract.js';
+import { collect, idsOf, newEvents, record } from './contract-helpers.js';
 import { freshSchemaUrl, PG_SKIP, pgUrl } from './postgres-helpers.js';
 
 if (pgUrl) {
@@ -62,3 +63,57 @@ t.test('an unreachable server: the store opens, and every call answers unavailab
   await store.close();
   await t.rejects(store.append('mining-x', [event], 'any'), StoreUnavailableError, 'closed');
 });
+
+if (pgUrl) {
+  t.test("another connection's commits wake a subscription through NOTIFY, not the poll", async (t) => {
+    const url = freshSchemaUrl(t);
+    // An hour between polls: only a notification can deliver these in time.
+    const reader = await openPostgresStore(url, { pollIntervalMs: 3_600_000 });
+    const writer = await openPostgresStore(url);
+    t.teardown(async () => {
+      await reader.close();
+      await writer.close();
+    });
+    const sub = record(reader, { from: 'start', prefix: 'mining-' });
+    await sub.until('caught up', () => sub.caughtUpAt === 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const written = newEvents(3);
+    for (const event of written) await writer.append('mining-notify', [event], 'any');
+    await sub.until('three notified events', () => sub.events.length === 3, 10_000);
+    t.same(idsOf(sub.events), idsOf(written));
+    await sub.subscription.stop();
+  });
+
+  t.test('two handles appending at once: a subscriber sees every event once, positions increasing', async (t) => {
+    const url = freshSchemaUrl(t);
+    const stores = await Promise.all([0, 1, 2].map(() => openPostgresStore(url, { pageSize: 50 })));
+    t.teardown(() => Promise.all(stores.map((s) => s.close())));
+    const sub = record(stores[2]!, { from: 'start', prefix: 'mining-' });
+    const ids: string[] = [];
+    await Promise.all([0, 1].flatMap((k) => Array.from({ length: 20 }, async (_, i) => {
+      for (let n = 0; n < 10; n++) {
+        const [event] = newEvents(1);
+        ids.push(event!.id);
+        await stores[k]!.append(`mining-s${k}-${i}`, [event!], n === 0 ? 'no_stream' : BigInt(n - 1));
+      }
+    })));
+    await sub.until('every event', () => sub.events.length >= 400, 30_000);
+    t.equal(sub.events.length, 400, 'no event twice');
+    t.same(new Set(idsOf(sub.events)), new Set(ids), 'every event');
+    t.ok(sub.events.every((e, i) => i === 0 || e.position > sub.events[i - 1]!.position), 'positions increase');
+    const all = await collect(stores[2]!.readAll({ prefix: 'mining-' }));
+    t.same(idsOf(all), idsOf(sub.events), 'in the order readAll gives');
+    await sub.subscription.stop();
+  });
+
+  t.test('tables are created on first use by several processes at once, and a bad password is a configuration error', async (t) => {
+    const url = freshSchemaUrl(t);
+    const stores = await Promise.all([0, 1, 2, 3].map(() => openPostgresStore(url)));
+    t.teardown(() => Promise.all(stores.map((s) => s.close())));
+    const results = await Promise.all(stores.map((s, i) => s.append(`mining-first-${i}`, newEvents(1), 'no_stream')));
+    t.equal(new Set(results.map((r) => r.position)).size, 4);
+    const bad = new URL(pgUrl!);
+    bad.password = 'wrong-password';
+    await t.rejects(openPostgresStore(bad.toString()), ConfigError);
+  });
+}

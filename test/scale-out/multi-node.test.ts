@@ -6,8 +6,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import type { RecordedEvent } from '../../src/store/port.js';
-import { openPostgresStore } from '../../src/store/postgres/store.js';
-import { freshSchemaUrl, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
+import { freshSchemaUrl, openPostgresStore, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
 import { JWT_SECRET, mintToken, runCliProcess, startCli, startNode, stop, type Node, type Proc } from './helpers.js';
 
 const T = 1500;

@@ -2,8 +2,7 @@
 // inside it stops a silent session, then replay, verify, rebuild and project run on the same store.
 import { join } from 'node:path';
 import t from 'tap';
-import { openPostgresStore } from '../../src/store/postgres/store.js';
-import { freshSchemaUrl, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
+import { freshSchemaUrl, openPostgresStore, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
 import { JWT_SECRET, mintToken, runCliProcess, startCli, startNode, stop } from './helpers.js';
 
 if (!pgUrl) {

@@ -6,9 +6,8 @@ import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import t from 'tap';
-import { openPostgresStore } from '../../src/store/postgres/store.js';
 import { record } from '../store/contract-helpers.js';
-import { freshSchemaUrl } from '../store/postgres-helpers.js';
+import { freshSchemaUrl, openPostgresStore } from '../store/postgres-helpers.js';
 import { JWT_SECRET, mintToken, startNode, stop } from './helpers.js';
 
 const url = process.env.TEST_PG_RESTART_URL;

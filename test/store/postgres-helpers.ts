@@ -37,3 +37,8 @@ export async function sql<R extends pg.QueryResultRow>(url: string, text: string
     await client.end();
   }
 }
+
+type OpenPostgresStore = typeof import('../../src/store/postgres/store.js').openPostgresStore;
+
+/** The adapter, loaded on first use: a run without a server never loads it (nor counts it as uncovered). */
+export const openPostgresStore: OpenPostgresStore = async (...args) => (await import('../../src/store/postgres/store.js')).openPostgresStore(...args);

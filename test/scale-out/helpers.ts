@@ -17,6 +17,12 @@ export interface Proc {
   output(): string;
 }
 
+/** Every process started here; whatever is still running when the test process exits is killed. */
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
 export function startCli(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [...process.execArgv, cliScript, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -26,6 +32,8 @@ export function startCli(args: string[], env: Record<string, string>): Proc {
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  started.add(child);
+  child.once('close', () => started.delete(child));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -72,7 +80,10 @@ export async function startNode(name: string, flags: string[], env: Record<strin
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${name} not ready within 120 s:\n${proc.output()}`);
+    if (Date.now() > deadline) {
+      proc.child.kill('SIGKILL');
+      throw new Error(`${name} not ready within 120 s:\n${proc.output()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { name, base, env: nodeEnv, proc };

@@ -1,7 +1,7 @@
 // `serve [--no-sweeper] [--no-projector]`: the HTTP API on HOST:PORT, with the projector and the
 // sweeper in the same process unless they run elsewhere. Shuts down gracefully on SIGTERM/SIGINT:
 // stop accepting, finish in-flight commands, stop the sweeper, commit the projector, close the store.
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { buildApp } from '../api/app.js';
 import { resolveSecret } from '../api/secret.js';
 import { systemClock, uuidV7Generator } from '../commands/clock.js';
@@ -12,6 +12,7 @@ import { auditAccount } from '../projections/audit.js';
 import { startProjector, type Projector } from '../projections/projector.js';
 import type { ReadModel } from '../projections/read-model.js';
 import { openReadModel } from '../projections/sqlite-read-model.js';
+import { collectProcessMetrics } from '../ops/default-metrics.js';
 import { cachedOverdueCount } from '../ops/overdue.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { lagSecondsOf } from '../projections/metrics.js';
@@ -75,7 +76,7 @@ export const command: CliCommand = {
     if (secret.looseMode) logger.warn({ path: secret.path }, 'the signing secret is readable by other users; chmod 600 it');
 
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+    collectProcessMetrics(registry);
     const parts = await startParts(config, logger, registry, flags);
     const { store, readModel, handler } = parts;
     const app = await buildApp({

@@ -6,6 +6,7 @@ import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler } from '../commands/handler.js';
 import { miningSettingsOf } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { collectProcessMetrics } from '../ops/default-metrics.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { openEventStore } from '../store/open.js';
 import { parseShard, ShardError, type Shard } from '../sweeper/shard.js';
@@ -53,6 +54,7 @@ export const command: CliCommand = {
     const config = context.config();
     const logger = createLogger(config.logLevel, 'sweeper');
     const registry = new Registry();
+    collectProcessMetrics(registry);
     const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
     const clock = systemClock;
     const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => miningSettingsOf(config) });

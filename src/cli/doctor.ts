@@ -4,10 +4,23 @@
 import { existsSync } from 'node:fs';
 import { systemClock } from '../commands/clock.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { runDoctor, type CheckResult } from '../ops/doctor.js';
+import { CHECK_NAMES, runDoctor, type CheckResult } from '../ops/doctor.js';
 import { openReadModelProbe, type ReadModelProbe } from '../ops/read-model-probe.js';
 import { NoStoreError, openStoreProbe, type StoreProbe } from '../ops/store-probe.js';
+import { stringFlag, UsageError, type ParsedArgs } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
+
+/** `--check store,read-model`: only these checks (names with dashes for spaces). */
+function onlyChecks(args: ParsedArgs): Set<string> | undefined {
+  const text = stringFlag(args, 'check');
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((n) => n.trim().replace(/-/g, ' ')).filter(Boolean);
+  const unknown = names.filter((n) => !(CHECK_NAMES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--check takes a comma-separated list of ${CHECK_NAMES.map((n) => n.replace(/ /g, '-')).join(', ')}; got "${text}"`);
+  }
+  return new Set(names);
+}
 
 function printText(out: NodeJS.WritableStream, results: CheckResult[]): void {
   const width = Math.max(...results.map((r) => r.name.length));
@@ -32,9 +45,13 @@ function report(context: Parameters<CliCommand['run']>[0], results: CheckResult[
 export const command: CliCommand = {
   name: 'doctor',
   summary: 'checks the deployment (store, read model, secret, clock, disk, sweeper); exit 1 when a check fails',
-  usage: 'doctor [--json]',
-  flags: { json: { type: 'boolean', description: 'print the checks as JSON: {ok, checks: [{name, status, reason, action?}]}' } },
+  usage: 'doctor [--json] [--check <names>]',
+  flags: {
+    json: { type: 'boolean', description: 'print the checks as JSON: {ok, checks: [{name, status, reason, action?}]}' },
+    check: { type: 'string', value: '<names>', description: `only these checks, comma-separated: ${CHECK_NAMES.map((n) => n.replace(/ /g, '-')).join(', ')}` },
+  },
   async run(context) {
+    const only = onlyChecks(context.args);
     let config: Config;
     try {
       config = loadConfig({ ...context.env, ...context.args.config }, { readOnly: true });
@@ -64,7 +81,7 @@ export const command: CliCommand = {
       } catch (error) {
         readModel = error instanceof Error ? error : new Error(String(error));
       }
-      const results = await runDoctor({ config, store, readModel, now: () => systemClock.now() });
+      const results = await runDoctor({ config, store, readModel, now: () => systemClock.now() }, only);
       report(context, results);
       return results.some((r) => r.status === 'fail') ? EXIT_MISMATCH : EXIT_OK;
     } finally {

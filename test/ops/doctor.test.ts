@@ -111,6 +111,13 @@ t.test('doctor fails a clock behind the store, a loose secret file, and a read m
   t.match(check(first.report, 'disk'), { status: /ok|warn/, reason: /GiB free/ });
 
 
+  const only = await cli(['doctor', '--json', '--check', 'store,read-model'], env);
+  t.same(JSON.parse(only.stdout).checks.map((c: { name: string }) => c.name), ['store', 'read model'], '--check runs only the named checks');
+  t.equal(only.code, 0, 'a warning is not a failure');
+  const bogus = await cli(['doctor', '--check', 'store,bogus'], env);
+  t.equal(bogus.code, 2);
+  t.match(bogus.stderr, /--check takes a comma-separated list of configuration, store, data-directory, read-model/);
+
   // Another deployment: a read model built, then events that no projector applies.
   const other = join(dir, 'other');
   mkdirSync(other);

@@ -49,7 +49,7 @@ export async function serve(args: string[], env: Record<string, string>) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch (error) {
-      if (attempt > 400) throw error;
+      if (attempt > 2400) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -57,7 +57,7 @@ export async function serve(args: string[], env: Record<string, string>) {
 }
 
 /** Polls until `check` holds (bounded): for another process's work, never for time to pass. */
-export async function until(check: () => Promise<boolean> | boolean, what: string, attempts = 400): Promise<void> {
+export async function until(check: () => Promise<boolean> | boolean, what: string, attempts = 2400): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -12,7 +12,9 @@ import { deadProducerReason, kafkaPublisher } from '../../src/relay/kafka.js';
 import { PublisherResetError, startRelay } from '../../src/relay/relay.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 
-const { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = kafkajs;
+const { KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = kafkajs;
+// Its typings omit the options argument that kafkajs' retrier passes ({ cause }).
+const KafkaJSNonRetriableError = kafkajs.KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
 // The broker's error codes as kafkajs decodes them from a produce response.
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
   createErrorFromCode(code: number): InstanceType<typeof kafkajs.KafkaJSProtocolError>;

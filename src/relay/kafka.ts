@@ -98,6 +98,10 @@ export async function kafkaPublisher(options: KafkaPublisherOptions): Promise<Pu
         if (producer === current) producer = undefined;
         await current.disconnect().catch(() => undefined);
         throw new PublisherResetError(reason, { cause: error });
+      } finally {
+        // A send that outlived close() may have reconnected the client while it retried: close it again,
+        // or its sockets keep a stopped relay's process alive.
+        if (closed) await current.disconnect().catch(() => undefined);
       }
     },
     async close() {

@@ -92,7 +92,16 @@ const recordedAtOf = (event: RecordedEvent): number | undefined => {
   return typeof recordedAt === 'string' ? Date.parse(recordedAt) : undefined;
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** `work`, or false once `ms` have passed; the timer is cleared either way so none outlives stop(). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function startRelay(options: RelayOptions): Relay {
   const { store, publisher, checkpoint, logger } = options;
@@ -175,11 +184,11 @@ export function startRelay(options: RelayOptions): Relay {
       markStopping();
       timers.cancel();
       const grace = options.stopGraceMs ?? 5000;
-      const settled = await Promise.race([subscription.stop().then(() => true), sleep(grace).then(() => false)]);
+      const settled = await within(subscription.stop(), grace);
       if (!settled) logger?.warn({ graceMs: grace }, 'relay: a publish was still in flight at stop; its batch will be sent again on the next start');
       checkpointClosed = true;
       checkpoint.close();
-      await Promise.race([publisher.close().catch((error: unknown) => logger?.warn({ err: error }, 'relay: closing the publisher failed')), sleep(grace)]);
+      await within(publisher.close().catch((error: unknown) => logger?.warn({ err: error }, 'relay: closing the publisher failed')), grace);
     },
   };
 }

@@ -134,3 +134,20 @@ t.test('the relay re-sends a batch refused with UNKNOWN_PRODUCER_ID through a ne
   await relay.stop();
   await store.close();
 });
+
+t.test('a send still in flight when the publisher closes disconnects its producer once it settles', async (t) => {
+  let finish!: () => void;
+  let disconnects = 0;
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => void disconnects++,
+    send: () => new Promise<void>((resolve) => (finish = resolve)),
+  } as unknown as Producer;
+  const publisher = await kafkaPublisher({ brokers: ['127.0.0.1:1'], topic: 't', createProducer: () => producer });
+  const pending = publisher.publish([message(1)]);
+  await publisher.close();
+  t.equal(disconnects, 1);
+  finish();
+  await pending;
+  t.equal(disconnects, 2, 'disconnected again after the late send');
+});

@@ -69,10 +69,10 @@ export const command: CliCommand = {
     });
     if (!summary) return EXIT_MISMATCH;
     context.stdout.write(
-      `verified up to position ${summary.position} in ${summary.passes} pass${summary.passes === 1 ? '' : 'es'}\n` +
-        `hash chains: ${summary.chained} events chained, ${summary.unchained} unchained (written before the chain), ${summary.chainBreaks} broken\n` +
+      `hash chains: ${summary.chained} events chained, ${summary.unchained} unchained (written before the chain), ${summary.chainBreaks} broken\n` +
         (checkpoints ? `checkpoints: ${checkpoints.findings.length} checked, ${failedCheckpoints} failed\n` : '') +
-        // The projection's figures stay last, as before: scripts read the closing "mismatches: N".
+        // The projection's summary stays last and unchanged: scripts read the closing "mismatches: N".
+        `verified up to position ${summary.position} in ${summary.passes} pass${summary.passes === 1 ? '' : 'es'}\n` +
         `accounts: ${summary.accounts}\nevents: ${summary.events}\nmismatches: ${summary.mismatches}\n`,
     );
     return summary.mismatches === 0 && summary.chainBreaks === 0 && failedCheckpoints === 0 ? EXIT_OK : EXIT_MISMATCH;

@@ -35,16 +35,20 @@ export async function writeClientBundle(path = BUILT_CLIENT): Promise<string> {
 
 interface ClientScript { code: string; etag: string }
 
-let loaded: Promise<ClientScript> | undefined;
+const loaded = new Map<string, Promise<ClientScript>>();
 
-/** The built file, else a bundle made now; cached for the process. */
-export function clientScript(path = BUILT_CLIENT): Promise<ClientScript> {
-  loaded ??= (async () => {
-    const code = existsSync(path) ? readFileSync(path, 'utf8') : await bundleClient();
-    return { code, etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"` };
-  })();
-  loaded.catch(() => { loaded = undefined; });
-  return loaded;
+/** The built file, else a bundle made now; cached for the process (a failure is retried next time). */
+export function clientScript(path = BUILT_CLIENT, bundle: () => Promise<string> = bundleClient): Promise<ClientScript> {
+  let script = loaded.get(path);
+  if (!script) {
+    script = (async () => {
+      const code = existsSync(path) ? readFileSync(path, 'utf8') : await bundle();
+      return { code, etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"` };
+    })();
+    loaded.set(path, script);
+    script.catch(() => loaded.delete(path));
+  }
+  return script;
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -55,11 +59,17 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   });
 }
 
-export const clientScriptRoute: FastifyPluginCallback = (app, _options, done) => {
+export interface ClientScriptOptions {
+  /** Where the built bundle is (default dist/ui/client.js), and how to make one when it is absent. */
+  path?: string;
+  bundle?: () => Promise<string>;
+}
+
+export const clientScriptRoute: FastifyPluginCallback<ClientScriptOptions> = (app, options, done) => {
   app.get('/ui/client.js', { schema: { hide: true } }, async (request, reply) => {
     let script: ClientScript;
     try {
-      script = await clientScript();
+      script = await clientScript(options.path, options.bundle);
     } catch (error) {
       request.log.error({ err: error }, 'the app client is not built; run npm run build');
       return reply.code(503).header('retry-after', '60').send({

@@ -10,12 +10,17 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { signToken } from '../../src/api/auth.js';
 import { runCli } from '../../src/cli/main.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { exited, spawnTs } from '../projections/fixtures/spawn.js';
 
 const chromiumPath = process.env.TEST_CHROMIUM === '' ? undefined : process.env.TEST_CHROMIUM;
 const skip = chromiumPath === undefined
   ? 'TEST_CHROMIUM is not set: browser tests skipped (.ci/setup.d/40-chromium.sh installs Debian chromium and sets it)'
   : existsSync(chromiumPath) ? false : `TEST_CHROMIUM=${chromiumPath} does not exist: browser tests skipped`;
+
+// A serve process and a browser start here: slow on a busy machine, whatever the tests themselves take.
+t.setTimeout(300_000);
 
 const SECRET = 'browser-test-secret-0123456789abcdefghij';
 const INTERVAL = 500;
@@ -69,11 +74,12 @@ t.test('keepMining in Chromium, judged by the ledger', { skip, timeout: 180_000 
   const apiPort = await freePort();
   const apiBase = `http://127.0.0.1:${apiPort}`;
   const html = testPage(apiBase);
+  const examplePort = await freePort();
   const env = {
     DATA_DIR: dir, PORT: String(apiPort), JWT_SECRET: SECRET, LOG_LEVEL: 'warn',
     HEARTBEAT_INTERVAL_MS: String(INTERVAL), HEARTBEAT_TIMEOUT_MS: String(TIMEOUT),
     SWEEP_INTERVAL_MS: '100', SWEEP_GRACE_MS: '200', COMMAND_RATE_LIMIT_PER_MINUTE: '0',
-    CORS_ORIGINS: `http://127.0.0.1:${pagePort}`,
+    CORS_ORIGINS: `http://127.0.0.1:${pagePort},http://localhost:${examplePort}`,
   };
   const serve = spawnTs('./cli.ts', ['serve'], env);
   const serveExit = exited(serve);
@@ -191,5 +197,24 @@ t.test('keepMining in Chromium, judged by the ledger', { skip, timeout: 180_000 
     t.equal(s?.reason, 'user', 'the keepalive stop arrived');
     const lag = Date.parse(s!.stoppedAt!) - closedAt;
     t.ok(lag < 1000, `stopped ${lag} ms after the close`);
+  });
+
+  await t.test('examples/web: the page a developer opens starts and stops a session', async (t) => {
+    const example = spawn(process.execPath, [fileURLToPath(new URL('../../examples/web/serve.mjs', import.meta.url)), String(examplePort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => void example.kill('SIGTERM'));
+    await new Promise((resolve) => example.stdout!.once('data', resolve));
+    const page = await context.newPage();
+    await page.goto(`http://localhost:${examplePort}/?api=${apiBase}`);
+    await page.fill('#token', signToken({ sub: 'example-user', ttlSeconds: 600 }, Buffer.from(SECRET), Date.now()));
+    await page.click('#start');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('state').textContent === 'mining');
+    await sleep(1200);
+    await page.click('#stop');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('log').textContent.includes('ended: user'));
+    const { sessions } = await ledger('example-user');
+    t.equal(sessions.length, 1);
+    t.equal(sessions[0]!.reason, 'user');
+    t.ok(heartbeatsOf(sessions[0]!).length >= 2, 'heartbeats from the example page');
+    await page.close();
   });
 });

@@ -51,7 +51,7 @@ export interface MiningApi {
   sessions(options?: ReadOptions & { limit?: number; cursor?: string }): Promise<SessionsPage>;
   audit(options?: ReadOptions & { at?: string }): Promise<AuditLedgerView>;
   adjust(adjustment: AdjustmentInput, options?: CallOptions): Promise<AdjustmentResult & { created: boolean }>;
-  adjustments(options?: ReadOptions): Promise<AdjustmentsList>;
+  adjustments(options?: ReadOptions & { limit?: number; cursor?: string }): Promise<AdjustmentsList>;
   /** Fire-and-forget stop that outlives the page (`fetch` keepalive); uses the last token seen. */
   stopOnUnload(options?: CallOptions): boolean;
 }
@@ -145,7 +145,7 @@ export function createMiningApi(options: HttpOptions): MiningApi {
       const answer = await call<AdjustmentResult>('POST', o.accountId, '/adjustments', adjustment);
       return { ...answer.body, created: answer.status === 201 };
     },
-    adjustments: (o) => get<AdjustmentsList>('/adjustments', o),
+    adjustments: (o = {}) => get<AdjustmentsList>('/adjustments', o, { limit: o.limit, cursor: o.cursor }),
     stopOnUnload(o = {}) {
       if (lastToken === undefined) return false;
       try {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import t from 'tap';
-import { CLIENT_CACHE_CONTROL, clientScriptRoute } from '../../src/api/client-script.js';
+import { readFileSync } from 'node:fs';
+import { CLIENT_CACHE_CONTROL, clientScriptRoute, writeClientBundle } from '../../src/api/client-script.js';
 import { testApi } from './helpers.js';
 
 t.setTimeout(300_000);
@@ -114,4 +115,14 @@ t.test('the route reads the built bundle, and answers 503 while there is none to
   t.match(res.json(), { code: 'UNAVAILABLE', message: /npm run build/ });
   await broken.inject({ method: 'GET', url: '/ui/client.js' });
   t.equal(attempts, 2, 'a failed bundle is tried again, not cached');
+});
+
+t.test('the build step writes one self-contained, minified module', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'client-build-')), 'ui', 'client.js');
+  t.equal(await writeClientBundle(path), path);
+  const code = readFileSync(path, 'utf8');
+  t.match(code, /export\s*\{/);
+  t.notMatch(code, /from\s*["'][^"']+["']/, 'no imports left: nothing else to fetch');
+  t.notMatch(code, /typebox|fastify/i, 'no server code in the bundle');
+  t.ok(code.split('\n').length <= 3, 'minified');
 });

@@ -47,7 +47,7 @@ t.test('adjust and adjustments speak SPEC §10: POST and GET …/adjustments', a
   const seen: Array<{ url: string; init: RequestInitLike }> = [];
   const answers = [
     { status: 201, body: { accountId: 'alice', adjustment: { adjustmentId: 'a' }, balance: '1.00000000', balanceUnits: '100000000', position: '3' } },
-    { status: 200, body: { adjustments: [] } },
+    { status: 200, body: { adjustments: [], nextCursor: null } },
   ];
   const fetch: FetchLike = async (url, init) => {
     seen.push({ url, init });
@@ -59,13 +59,14 @@ t.test('adjust and adjustments speak SPEC §10: POST and GET …/adjustments', a
   const result = await client.adjust(input);
   t.equal(result.created, true);
   t.equal(result.balanceUnits, '100000000');
-  t.same(await client.adjustments(), { adjustments: [] });
+  t.same(await client.adjustments({ limit: 10 }), { adjustments: [], nextCursor: null });
   t.equal(seen[0]!.url, 'https://api.example.com/ledger/v1/accounts/alice/adjustments', 'a path prefix in baseUrl is kept');
   t.equal(seen[0]!.init.method, 'POST');
   t.same(JSON.parse(seen[0]!.init.body!), input);
   t.equal(seen[0]!.init.headers['content-type'], 'application/json');
   t.equal(seen[0]!.init.headers.authorization, 'Bearer admin-token');
   t.equal(seen[1]!.init.method, 'GET');
+  t.equal(seen[1]!.url, 'https://api.example.com/ledger/v1/accounts/alice/adjustments?limit=10');
   t.equal(seen[1]!.init.body, undefined);
 });
 

@@ -20,7 +20,7 @@ const skip = chromiumPath === undefined
   : existsSync(chromiumPath) ? false : `TEST_CHROMIUM=${chromiumPath} does not exist: browser tests skipped`;
 
 // A serve process and a browser start here: slow on a busy machine, whatever the tests themselves take.
-t.setTimeout(300_000);
+t.setTimeout(420_000);
 
 const SECRET = 'browser-test-secret-0123456789abcdefghij';
 const INTERVAL = 500;
@@ -63,7 +63,7 @@ window.ready = true;
 </script>`;
 }
 
-t.test('keepMining in Chromium, judged by the ledger', { skip, timeout: 180_000 }, async (t) => {
+t.test('keepMining in Chromium, judged by the ledger', { skip, timeout: 400_000 }, async (t) => {
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'client-browser-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,12 +87,16 @@ t.test('keepMining in Chromium, judged by the ledger', { skip, timeout: 180_000 
     serve.kill('SIGTERM');
     await serveExit;
   });
-  for (let attempt = 0; ; attempt++) {
+  // Starting serve from source compiles it first: seconds, or a minute on a machine this busy.
+  let serveEnded = false;
+  void serveExit.then(() => (serveEnded = true));
+  for (const startedAt = Date.now(); ;) {
     try {
       if ((await fetch(`${apiBase}/healthz`)).ok) break;
     } catch (error) {
-      if (attempt > 600) throw error;
-      await sleep(50);
+      if (serveEnded) throw new Error(`serve exited before answering: ${(await serveExit).stderr}`);
+      if (Date.now() - startedAt > 150_000) throw error;
+      await sleep(100);
     }
   }
 

@@ -10,7 +10,8 @@ import { InvalidCursorError, type ReadModel } from '../projections/read-model.js
 import type { EventStore } from '../store/port.js';
 import { ApiError } from './errors.js';
 import { AuditLedger } from './ledger-schema.js';
-import { AccountParams, errorResponses, nullable, PositionString, ReadQuery, Session, TokenAmount, Units } from './schemas.js';
+import { AccountAnswer, SessionsAnswer } from './answers.js';
+import { AccountParams, errorResponses, ReadQuery } from './schemas.js';
 import { sessionView } from './views.js';
 
 export interface AccountRoutesOptions {
@@ -24,15 +25,6 @@ export interface AccountRoutesOptions {
   readWaitMs: number;
 }
 
-const AccountAnswer = Type.Object({
-  accountId: Type.String(),
-  balance: TokenAmount,
-  balanceUnits: Units,
-  creditedMs: Type.Integer({ minimum: 0 }),
-  mining: Type.Boolean({ description: 'a session is active and not past its deadline now' }),
-  session: nullable(Session),
-  position: PositionString,
-});
 const SessionsQuery = Type.Object(
   {
     ...ReadQuery.properties,
@@ -41,10 +33,6 @@ const SessionsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const SessionsAnswer = Type.Object({
-  sessions: Type.Array(Session, { description: 'newest first' }),
-  nextCursor: nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
-});
 export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> = (app, options, done) => {
   const { store, readModel, clock, heartbeatIntervalMs, readWaitMs } = options;
 

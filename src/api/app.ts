@@ -14,6 +14,8 @@ import type { ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { accountRoutes } from './accounts.js';
 import { tokenVerifier } from './auth.js';
+import { clientScriptRoute } from './client-script.js';
+import { installCors } from './cors.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
 import { installGuard } from './guard.js';
 import { healthRoutes } from './health.js';
@@ -33,6 +35,8 @@ export interface ApiSettings {
   readWaitMs?: number;
   /** /readyz: how far the read model may trail the store (default 10,000 positions). */
   readyMaxLag?: bigint;
+  /** CORS_ORIGINS: exact origins whose pages may call the API (default none). */
+  corsOrigins?: readonly string[];
 }
 
 export interface ApiDeps {
@@ -106,6 +110,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   installJsonOnly(app);
   installRequestLog(app);
   const metrics = installMetrics(app, deps.registry, deps.metrics ?? {});
+  await installCors(app, settings.corsOrigins ?? []);
   await registerDocs(app);
 
   await app.register(healthRoutes, {
@@ -115,6 +120,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     maxLag: settings.readyMaxLag ?? 10_000n,
     storeTimeoutMs: 1000,
   });
+  await app.register(clientScriptRoute);
   await app.register(async (v1) => {
     installGuard(v1, tokenVerifier(deps.secret), clock);
     await v1.register(miningRoutes, {

@@ -80,7 +80,7 @@ export const command: CliCommand = {
     const parts = await startParts(config, logger, registry, flags);
     const { store, readModel, handler } = parts;
     const app = await buildApp({
-      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute },
+      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute, corsOrigins: config.corsOrigins },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,
       audit: (accountId) => auditAccount({ store, readModel, accountId }),

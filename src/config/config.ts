@@ -29,6 +29,8 @@ export interface Config {
   kafkaBrokers: string[];
   kafkaTopic: string;
   logLevel: LogLevel;
+  /** CORS_ORIGINS: exact origins (scheme://host[:port]) whose pages may call the API. */
+  corsOrigins: string[];
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -36,6 +38,7 @@ export const CONFIG_VARIABLES = [
   'EVENT_STORE_URL', 'READ_MODEL_PATH', 'DATA_DIR', 'HOST', 'PORT', 'JWT_SECRET', 'MINING_RATE_PER_HOUR',
   'HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TIMEOUT_MS', 'MAX_SESSION_MS', 'MIN_HEARTBEAT_INTERVAL_MS',
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
+  'CORS_ORIGINS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -82,6 +85,25 @@ export function validateEventStoreUrl(url: string): void {
   if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
   if (/^postgres(ql)?:\/\/[^/\s]+/.test(url)) return;
   throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb://, esdb+discover:// or postgres://, got "${url}"`);
+}
+
+/** Comma-separated exact origins, as a browser sends them in `Origin`; never a wildcard. */
+export function parseCorsOrigins(raw: string): string[] {
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin.includes('*')) throw new ConfigError(`CORS_ORIGINS: "${origin}" is a wildcard; list exact origins, e.g. https://app.example.com`);
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      const hint = url && (url.protocol === 'http:' || url.protocol === 'https:') ? ` (did you mean ${url.origin}?)` : '';
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin: scheme://host[:port], no path or trailing slash${hint}`);
+    }
+  }
+  return [...new Set(origins)];
 }
 
 export function loadConfig(source: Source = process.env, options: { readOnly?: boolean } = {}): Config {
@@ -151,6 +173,7 @@ export function loadConfig(source: Source = process.env, options: { readOnly?: b
     kafkaBrokers,
     kafkaTopic,
     logLevel: logLevel as LogLevel,
+    corsOrigins: parseCorsOrigins(text(source, 'CORS_ORIGINS', '')),
   };
 }
 

@@ -40,12 +40,16 @@ t.test('kill -9 during batches: every heartbeat answered 200 is in the store aft
   const exited = once(child, 'exit');
   t.teardown(() => void child.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
+  // A busy machine may take a while to start serve under the TypeScript loader: wait for it to
+  // answer, fail at once if it exits.
+  const deadline = Date.now() + 100_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited early: ${child.exitCode ?? child.signalCode}`);
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch (error) {
-      if (attempt > 600) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   const headers = {

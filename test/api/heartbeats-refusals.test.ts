@@ -4,6 +4,10 @@ import t from 'tap';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { testApi, type TestApi } from './helpers.js';
 
+// Two batches of 1,000 items and seven app builds: on a crowded 2-core machine this file needs more
+// than the suite's 120 s.
+t.setTimeout(300_000);
+
 function bulk(api: TestApi, heartbeats: unknown, headers: Record<string, string> = api.asRole('gateway')) {
   return api.inject({ method: 'POST', url: '/v1/heartbeats', headers, payload: { heartbeats } as object });
 }

@@ -20,6 +20,10 @@ export interface ApiMetrics {
 export interface MetricSources {
   /** Events in the store the read model has not applied yet (a follower read model's lag). */
   projectorLag?: () => Promise<bigint> | bigint;
+  /** Age of the oldest unapplied event, in seconds (a follower read model's lag). */
+  projectorLagSeconds?: () => Promise<number> | number;
+  /** Sessions past deadline + grace not stopped yet, when no sweeper in this process counts them. */
+  sessionsOverdue?: () => Promise<number> | number;
 }
 
 /** Label values joined by "|" → count. */
@@ -73,6 +77,10 @@ export function installMetrics(app: FastifyInstance, registry: Registry, sources
   const projectorLag = sources.projectorLag;
   gauge(registry, 'mining_projector_lag_events', 'Events in the store beyond the read-model checkpoint',
     projectorLag && (async () => Number(await projectorLag())));
+  gauge(registry, 'mining_projector_lag_seconds', 'Age of the oldest event in the store the read model has not applied (0 when caught up)',
+    sources.projectorLagSeconds);
+  gauge(registry, 'mining_sessions_overdue', 'Sessions past deadline + SWEEP_GRACE_MS that are not stopped yet; above 0 for long means no sweeper works',
+    sources.sessionsOverdue);
 
   const duration = new Histogram({
     name: 'http_request_duration_seconds',

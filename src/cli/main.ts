@@ -19,6 +19,8 @@ const COMMANDS: Record<string, Entry> = {
   verify: { summary: 'replays every account and compares with the projections', load: () => import('./verify.js') },
   token: { summary: 'mints a bearer token with the configured secret', load: () => import('./token.js') },
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
+  doctor: { summary: 'checks the deployment: store, read model, secret, clock, disk, sweeper', load: () => import('./doctor.js') },
+  backup: { summary: 'a consistent online copy of the embedded event store', load: () => import('./backup.js') },
 };
 
 function toolHelp(): string {

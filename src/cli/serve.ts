@@ -1,7 +1,7 @@
 // `serve [--no-sweeper] [--no-projector]`: the HTTP API on HOST:PORT, with the projector and the
 // sweeper in the same process unless they run elsewhere. Shuts down gracefully on SIGTERM/SIGINT:
 // stop accepting, finish in-flight commands, stop the sweeper, commit the projector, close the store.
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { buildApp } from '../api/app.js';
 import { resolveSecret } from '../api/secret.js';
 import { systemClock, uuidV7Generator } from '../commands/clock.js';
@@ -12,6 +12,10 @@ import { auditAccount } from '../projections/audit.js';
 import { startProjector, type Projector } from '../projections/projector.js';
 import type { ReadModel } from '../projections/read-model.js';
 import { openReadModel } from '../projections/sqlite-read-model.js';
+import { collectProcessMetrics } from '../ops/default-metrics.js';
+import { cachedOverdueCount } from '../ops/overdue.js';
+import { meterAppends } from '../ops/store-metrics.js';
+import { lagSecondsOf } from '../projections/metrics.js';
 import { openEventStore } from '../store/open.js';
 import type { EventStore } from '../store/port.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
@@ -26,7 +30,7 @@ interface Parts {
 }
 
 async function startParts(config: Config, logger: Logger, registry: Registry, flags: { projector: boolean; sweeper: boolean }): Promise<Parts> {
-  const store = await openEventStore(config.eventStoreUrl);
+  const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });
@@ -72,7 +76,7 @@ export const command: CliCommand = {
     if (secret.looseMode) logger.warn({ path: secret.path }, 'the signing secret is readable by other users; chmod 600 it');
 
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+    collectProcessMetrics(registry);
     const parts = await startParts(config, logger, registry, flags);
     const { store, readModel, handler } = parts;
     const app = await buildApp({
@@ -81,7 +85,16 @@ export const command: CliCommand = {
       secret: secret.secret,
       audit: (accountId) => auditAccount({ store, readModel, accountId }),
       ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
-      metrics: parts.projector ? {} : { projectorLag: async () => lagOf(await store.headPosition(), readModel.position()) },
+      metrics: {
+        ...(parts.projector ? {} : {
+          projectorLag: async () => lagOf(await store.headPosition(), readModel.position()),
+          projectorLagSeconds: () => lagSecondsOf(store, readModel.position(), systemClock.now()),
+        }),
+        // Without a sweeper here, the read model's active sessions tell how many are left overdue.
+        ...(parts.sweeper ? {} : {
+          sessionsOverdue: cachedOverdueCount({ pages: (o) => readModel.activeSessions(o), now: () => systemClock.now(), graceMs: config.sweepGraceMs }),
+        }),
+      },
     });
     try {
       await app.listen({ host: config.host, port: config.port });

@@ -6,6 +6,8 @@ import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler } from '../commands/handler.js';
 import { miningSettingsOf } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { collectProcessMetrics } from '../ops/default-metrics.js';
+import { meterAppends } from '../ops/store-metrics.js';
 import { openEventStore } from '../store/open.js';
 import { parseShard, ShardError, type Shard } from '../sweeper/shard.js';
 import { startSweeper } from '../sweeper/sweeper.js';
@@ -23,7 +25,8 @@ function shardFlag(args: ParsedArgs): Shard | undefined {
   }
 }
 
-async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+/** Prometheus text on HOST:<port>/metrics for a process that has no HTTP API (sweeper, relay). */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404).end();
@@ -51,10 +54,11 @@ export const command: CliCommand = {
     const metricsPort = integerFlag(context.args, 'metrics-port', undefined, 0, 65535);
     const config = context.config();
     const logger = createLogger(config.logLevel, 'sweeper');
-    const store = await openEventStore(config.eventStoreUrl);
+    const registry = new Registry();
+    collectProcessMetrics(registry);
+    const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
     const clock = systemClock;
     const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => miningSettingsOf(config) });
-    const registry = new Registry();
     const sweeper = await startSweeper({
       store, handler, clock, logger, registry, shard,
       intervalMs: config.sweepIntervalMs,

@@ -61,7 +61,9 @@ function text(source: Source, name: ConfigVariable, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
-function writablePath(name: ConfigVariable, file: string): void {
+function writablePath(name: ConfigVariable, file: string, readOnly = false): void {
+  // Read-only tools (doctor) create nothing; they check the directories themselves.
+  if (readOnly) return;
   const dir = dirname(file);
   try {
     mkdirSync(dir, { recursive: true });
@@ -71,25 +73,27 @@ function writablePath(name: ConfigVariable, file: string): void {
   }
 }
 
-/** sqlite:<path>, esdb://… or esdb+discover://… */
+/** sqlite:<path>, esdb://…, esdb+discover://… or postgres://… (postgresql://…) */
 export function validateEventStoreUrl(url: string): void {
   if (url.startsWith('sqlite:')) {
     if (url.slice('sqlite:'.length).length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
     return;
   }
   if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
-  throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb:// or esdb+discover://, got "${url}"`);
+  if (/^postgres(ql)?:\/\/[^/\s]+/.test(url)) return;
+  throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb://, esdb+discover:// or postgres://, got "${url}"`);
 }
 
-export function loadConfig(source: Source = process.env): Config {
+export function loadConfig(source: Source = process.env, options: { readOnly?: boolean } = {}): Config {
+  const readOnly = options.readOnly === true;
   const dataDir = resolve(text(source, 'DATA_DIR', './data'));
   // Checked under its own name first: the default store and read-model paths live inside it.
-  writablePath('DATA_DIR', join(dataDir, 'events.db'));
+  writablePath('DATA_DIR', join(dataDir, 'events.db'), readOnly);
   const eventStoreUrl = text(source, 'EVENT_STORE_URL', `sqlite:${join(dataDir, 'events.db')}`);
   validateEventStoreUrl(eventStoreUrl);
-  if (eventStoreUrl.startsWith('sqlite:')) writablePath('EVENT_STORE_URL', resolve(eventStoreUrl.slice('sqlite:'.length)));
+  if (eventStoreUrl.startsWith('sqlite:')) writablePath('EVENT_STORE_URL', resolve(eventStoreUrl.slice('sqlite:'.length)), readOnly);
   const readModelPath = resolve(text(source, 'READ_MODEL_PATH', join(dataDir, 'read.db')));
-  writablePath('READ_MODEL_PATH', readModelPath);
+  writablePath('READ_MODEL_PATH', readModelPath, readOnly);
 
   const ratePerHour = text(source, 'MINING_RATE_PER_HOUR', '0.25');
   let rateUnitsPerHour: bigint;

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../config/logger.js';
 import { EventValidationError, STREAM_PREFIX } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import { CheckpointMovedError, createEngine, type ProjectionEngine } from './engine.js';
-import { projectorMetrics } from './metrics.js';
+import { lagSecondsOf, projectorMetrics } from './metrics.js';
 import { createQueries, type ReadModelQueries } from './queries.js';
 import type { ReadModel } from './read-model.js';
 import { fileIdentity, isMovedError, openWritable } from './schema.js';
@@ -47,6 +47,8 @@ export interface ProjectorOptions {
   retryDelayMs?: number;
   /** How long a commit waits for another connection's lock on the file (ms, default 10,000). */
   busyTimeoutMs?: number;
+  /** Wall clock for the lag-in-seconds figure (ms); default Date.now. */
+  now?: () => number;
 }
 
 interface Connection {
@@ -92,7 +94,9 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     const behind = head === 'start' ? 0n : head - conn.engine.flushedPosition();
     return behind > 0n ? behind : 0n;
   }
-  const metrics = projectorMetrics(options.registry, { position: () => conn.engine.flushedPosition(), lag });
+  const now = options.now ?? Date.now;
+  const lagSeconds = async () => ((await lag()) === 0n ? 0 : lagSecondsOf(store, conn.engine.flushedPosition(), now()));
+  const metrics = projectorMetrics(options.registry, { position: () => conn.engine.flushedPosition(), lag, lagSeconds });
 
   const swapped = () => {
     const identity = fileIdentity(path);

@@ -13,6 +13,10 @@ export interface SweeperMetrics {
 export interface GaugeSources {
   activeSessions(): number;
   overdueSessions(): number;
+  /** Past deadline + SWEEP_GRACE_MS and not stopped: SPEC §14 `mining_sessions_overdue`. */
+  overdueBeyondGrace(): number;
+  /** Wall clock (ms) for the last-pass timestamp. */
+  now(): number;
 }
 
 export function createSweeperMetrics(registry: Registry, sources: GaugeSources): SweeperMetrics {
@@ -32,6 +36,19 @@ export function createSweeperMetrics(registry: Registry, sources: GaugeSources):
     collect() {
       this.set(sources.overdueSessions());
     },
+  });
+  new Gauge({
+    name: 'mining_sessions_overdue',
+    help: 'Sessions past deadline + SWEEP_GRACE_MS that are not stopped yet (this shard); above 0 for long means no sweeper works',
+    registers,
+    collect() {
+      this.set(sources.overdueBeyondGrace());
+    },
+  });
+  const lastPass = new Gauge({
+    name: 'mining_sweeper_last_pass_timestamp_seconds',
+    help: 'Unix time at which the last sweep pass ended (0 before the first)',
+    registers,
   });
   const lag = new Histogram({
     name: 'mining_sweeper_stop_lag_seconds',
@@ -60,6 +77,9 @@ export function createSweeperMetrics(registry: Registry, sources: GaugeSources):
     stopped: (reason) => stops.inc({ reason }),
     lag: (ms) => lag.observe(ms / 1000),
     expireFailed: () => failures.inc(),
-    passDone: (seconds) => passes.observe(seconds),
+    passDone(seconds) {
+      passes.observe(seconds);
+      lastPass.set(sources.now() / 1000);
+    },
   };
 }

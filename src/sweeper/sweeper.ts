@@ -94,6 +94,8 @@ export async function startSweeper(options: SweeperOptions): Promise<Sweeper> {
   const metrics = createSweeperMetrics(options.registry ?? new Registry(), {
     activeSessions: () => index.size,
     overdueSessions: overdue,
+    overdueBeyondGrace: () => index.countOverdue(clock.now() - graceMs) + index.taken,
+    now: () => clock.now(),
   });
 
   const startedAt = performance.now();

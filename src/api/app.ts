@@ -19,6 +19,7 @@ import { installCors } from './cors.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
 import { installGuard } from './guard.js';
 import { healthRoutes } from './health.js';
+import { heartbeatsRoutes } from './heartbeats.js';
 import { installMetrics, type MetricSources } from './metrics.js';
 import { miningRoutes } from './mining.js';
 import { rateLimiter } from './rate-limit.js';
@@ -121,13 +122,24 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     storeTimeoutMs: 1000,
   });
   await app.register(clientScriptRoute);
+  // One budget per account, whether its heartbeats come one by one or in a gateway's batch.
+  const limiter = rateLimiter(settings.commandRateLimitPerMinute, clock);
+  await app.register(heartbeatsRoutes, {
+    prefix: '/v1',
+    handler: deps.handler,
+    verifier: tokenVerifier(deps.secret),
+    clock,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    limiter,
+    metrics,
+  });
   await app.register(async (v1) => {
     installGuard(v1, tokenVerifier(deps.secret), clock);
     await v1.register(miningRoutes, {
       prefix: '/mining',
       handler: deps.handler,
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
-      limiter: rateLimiter(settings.commandRateLimitPerMinute, clock),
+      limiter,
       metrics,
     });
     await v1.register(accountRoutes, {

@@ -124,24 +124,8 @@ export function validateMetadata(metadata: unknown, where: Where = 'event'): Eve
   return metadata as EventMetadata;
 }
 
-/** Second → "YYYY-MM-DDTHH:MM:SS." for the seconds recently formatted. */
-const secondPrefixes = new Map<number, string>();
-
 /**
- * toIso, with the text up to the second remembered: a heartbeat formats its time, its record time
- * and its session's times, mostly within the same few seconds. Same text as toIso for every input.
+ * toIso under the name the shell's modules import. The remembered-prefix variant that the hot path
+ * uses lives with its owners outside the core (src/commands/iso-text.ts); the core keeps no cache.
  */
-export function isoOf(ms: number): string {
-  // Outside the integers Date can hold, toIso decides (and throws where it throws).
-  if (!Number.isInteger(ms) || ms > 8.64e15 || ms < -8.64e15) return toIso(ms);
-  const second = Math.floor(ms / 1000);
-  let prefix = secondPrefixes.get(second);
-  if (prefix === undefined) {
-    const full = toIso(second * 1000);
-    prefix = full.slice(0, full.length - 4);
-    if (secondPrefixes.size >= 4096) secondPrefixes.clear();
-    secondPrefixes.set(second, prefix);
-  }
-  const milli = ms - second * 1000;
-  return prefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
-}
+export const isoOf: (ms: number) => string = toIso;

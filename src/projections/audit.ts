@@ -2,6 +2,7 @@
 // store, never from the read model, then set beside what the projection holds.
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import { intervalWhy, whyWriter } from './interval-why.js';
 import type { StopReason } from '../domain/events.js';
 import { toIso } from '../domain/time.js';
 import type { EventStore } from '../store/port.js';
@@ -54,10 +55,10 @@ export class ProjectionLagError extends Error {
   override readonly name = 'ProjectionLagError';
 }
 
-export function ledgerInterval(interval: Interval): LedgerInterval {
+export function ledgerInterval(interval: Interval, why: (interval: Interval) => string = intervalWhy): LedgerInterval {
   return {
     from: toIso(interval.from), to: toIso(interval.to), ms: interval.ms,
-    credited: interval.credited, creditedMs: interval.creditedMs, why: interval.why,
+    credited: interval.credited, creditedMs: interval.creditedMs, why: why(interval),
   };
 }
 
@@ -130,12 +131,13 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
   const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
   const sessions: LedgerSession[] = [];
   let intervals: LedgerInterval[] = [];
+  const why = whyWriter();
   const totals = await replayStream(store, accountId, {
     sessionStarted() {
       intervals = [];
     },
     interval(interval) {
-      intervals.push(ledgerInterval(interval));
+      intervals.push(ledgerInterval(interval, why));
     },
     sessionEnded(session) {
       sessions.push(ledgerSession(session, intervals));

@@ -3,6 +3,7 @@
 import type { Writable } from 'node:stream';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import { whyWriter } from './interval-why.js';
 import { formatDuration, toIso } from '../domain/time.js';
 import type { ReplayTotals, LedgerSink } from './ledger.js';
 import type { AccountView } from './read-model.js';
@@ -71,6 +72,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
   const iso = isoFormatter();
   const length = lastOf((ms: number) => formatDuration(ms).padStart(10));
   const credited = lastOf((ms: number) => (ms > 0 ? formatDuration(ms) : '-').padStart(10));
+  const whyOf = whyWriter();
   let count = 0;
   return {
     sessionStarted(session: SessionAccrual) {
@@ -83,7 +85,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
     },
     interval(interval: Interval, toText?: string) {
       const from = iso.format(interval.from);
-      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${length(interval.ms)}  ${credited(interval.creditedMs)}  ${interval.why}\n`);
+      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${length(interval.ms)}  ${credited(interval.creditedMs)}  ${whyOf(interval)}\n`);
     },
     sessionEnded(session: SessionAccrual) {
       const end = session.stoppedAt === null ? 'still open' : `stopped ${toIso(session.stoppedAt)} (${session.reason})`;
@@ -107,6 +109,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
 /** The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount). */
 export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
+  const whyOf = whyWriter();
   const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
@@ -121,7 +124,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     interval(interval: Interval, toText?: string) {
       const from = iso.format(interval.from);
       out.write(`${intervals++ ? ',' : ''}{"from":"${from}","to":"${iso.format(interval.to, toText)}","ms":${interval.ms},` +
-        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${why(interval.why)}}`);
+        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${why(whyOf(interval))}}`);
     },
     sessionEnded(session: SessionAccrual) {
       const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;

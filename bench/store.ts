@@ -2,8 +2,10 @@
 // run with the same durability (WAL, synchronous=FULL): appends one at a time, appends from many
 // concurrent callers (group commit), and reading every event back with JSON.parse.
 //
-//   npm run bench:store -- [--sequential N] [--appends N] [--concurrency C] [--streams S] [--dir D]
-//   (or BENCH_SEQUENTIAL, BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_STREAMS, BENCH_DIR)
+//   npm run bench:store -- [--sequential N] [--appends N] [--concurrency C] [--streams S] [--dir D] [--pg-url URL]
+//   (or BENCH_SEQUENTIAL, BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_STREAMS, BENCH_DIR, BENCH_PG_URL)
+// With a PostgreSQL URL the same appends and reads run against the PostgreSQL store too (a fresh
+// schema, dropped afterwards), beside raw INSERT and COPY of the same rows (bench/store-postgres.ts).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,6 +156,17 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(44)}${fmt(store)}${fmt(reference)}${(store / reference).toFixed(2).padStart(8)}`);
     }
     console.log(`live subscription delivery after append (same process): p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
+    const pgFlag = process.argv.indexOf('--pg-url');
+    const pgUrl = pgFlag >= 0 ? process.argv[pgFlag + 1] : process.env.BENCH_PG_URL;
+    if (pgUrl) {
+      const { benchPostgres } = await import('./store-postgres.js');
+      const pgResult = await benchPostgres({ url: pgUrl, sequential, appends, concurrency, accounts: ACCOUNTS, heartbeat });
+      console.log(`${'measure (PostgreSQL, same rows)'.padEnd(64)}${'pg store'.padStart(14)}${'raw pg'.padStart(14)}${'ratio'.padStart(8)}`);
+      for (const [name, store, reference] of pgResult.rows) {
+        console.log(`${name.padEnd(64)}${fmt(store)}${fmt(reference)}${(store / reference).toFixed(2).padStart(8)}`);
+      }
+      console.log(`pg: delivery to another connection's subscription (LISTEN/NOTIFY): p50 ${pgResult.latency.p50.toFixed(2)} ms, p99 ${pgResult.latency.p99.toFixed(2)} ms`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

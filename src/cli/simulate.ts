@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { miningSettingsOf } from '../config/config.js';
 import { runSimulation } from '../simulation/run.js';
+import { openEventStore } from '../store/open.js';
 import { integerFlag, numberFlag, stringFlag, UsageError } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 
@@ -36,9 +37,13 @@ export const command: CliCommand = {
     const kept = stringFlag(args, 'dir');
     const dir = kept ? resolve(kept) : mkdtempSync(join(tmpdir(), 'mining-sim-'));
     const out = context.stdout;
+    // Only a store named on the command line, never one from the environment (that may be production).
+    const flagged = args.config.EVENT_STORE_URL;
+    const eventStoreUrl = flagged && !flagged.startsWith('sqlite:') ? flagged : undefined;
+    if (eventStoreUrl) await refuseNonEmpty(eventStoreUrl);
     try {
       const report = await runSimulation({
-        dir, miners, hours, seed, sweeperOutage, crashEveryMinutes, devices,
+        eventStoreUrl, dir, miners, hours, seed, sweeperOutage, crashEveryMinutes, devices,
         settings: miningSettingsOf(config), sweepIntervalMs: config.sweepIntervalMs, ledgerOut: out,
         onProgress: (done, total) => {
           if (done > 0) context.stderr.write(`simulate: ${Math.round((100 * done) / total)}% of virtual time\n`);
@@ -66,3 +71,15 @@ export const command: CliCommand = {
     }
   },
 };
+
+/** The oracle knows only what the simulation wrote: a store that already holds events cannot be checked. */
+async function refuseNonEmpty(url: string): Promise<void> {
+  const store = await openEventStore(url);
+  try {
+    if ((await store.headPosition()) !== 'start') {
+      throw new UsageError('--event-store-url: simulate needs an empty store (for PostgreSQL, name a new ?schema=)');
+    }
+  } finally {
+    await store.close();
+  }
+}

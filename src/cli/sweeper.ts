@@ -25,7 +25,8 @@ function shardFlag(args: ParsedArgs): Shard | undefined {
   }
 }
 
-async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+/** Prometheus text on HOST:<port>/metrics for a process that has no HTTP API (sweeper, relay). */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404).end();

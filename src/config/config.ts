@@ -73,14 +73,15 @@ function writablePath(name: ConfigVariable, file: string, readOnly = false): voi
   }
 }
 
-/** sqlite:<path>, esdb://… or esdb+discover://… */
+/** sqlite:<path>, esdb://…, esdb+discover://… or postgres://… (postgresql://…) */
 export function validateEventStoreUrl(url: string): void {
   if (url.startsWith('sqlite:')) {
     if (url.slice('sqlite:'.length).length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
     return;
   }
   if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
-  throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb:// or esdb+discover://, got "${url}"`);
+  if (/^postgres(ql)?:\/\/[^/\s]+/.test(url)) return;
+  throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb://, esdb+discover:// or postgres://, got "${url}"`);
 }
 
 export function loadConfig(source: Source = process.env, options: { readOnly?: boolean } = {}): Config {

@@ -1,8 +1,11 @@
 // The relay: every mining event, in position order, to a message bus (Kafka), at least once.
 // The checkpoint moves only after the bus acknowledged, so a crash re-sends, never skips.
+import type { Registry } from 'prom-client';
+import type { Clock } from '../commands/clock.js';
 import type { Logger } from '../config/logger.js';
 import { accountOf, STREAM_PREFIX } from '../domain/events.js';
 import type { EventStore, FromPosition, RecordedEvent, Subscription } from '../store/port.js';
+import { relayMetrics } from './metrics.js';
 
 export interface RelayMessage {
   /** The account id: one account's events stay in order on one partition. */
@@ -16,6 +19,17 @@ export interface Publisher {
   /** Resolves once every message is acknowledged by the bus. */
   publish(messages: RelayMessage[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The publisher threw its connection away (Kafka: the broker no longer knows the producer's id or
+ * sequence) and will use a new one: the batch was not acknowledged and must be sent again.
+ */
+export class PublisherResetError extends Error {
+  override readonly name = 'PublisherResetError';
+  constructor(readonly reason: string, options?: { cause?: unknown }) {
+    super(`publisher reset after ${reason}`, options);
+  }
 }
 
 export interface RelayCheckpoint {
@@ -32,6 +46,11 @@ export interface RelayOptions {
   batchSize?: number;
   /** Waits before retrying a failed publish; injected so tests need not sleep. */
   backoff?: (attempt: number) => Promise<void>;
+  /** How long stop() waits for a publish in flight before giving up on it (its batch is re-sent on the next start). */
+  stopGraceMs?: number;
+  registry?: Registry;
+  /** For the publish-delay metric (recordedAt to acknowledgement). */
+  clock?: Clock;
 }
 
 export interface Relay {
@@ -54,16 +73,57 @@ export function toMessage(event: RecordedEvent): RelayMessage {
   };
 }
 
-const defaultBackoff = (attempt: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, Math.min(30_000, 100 * 2 ** attempt)));
+/** Exponential backoff capped at 30 s; stop() clears its timers so a stopped relay leaves none behind. */
+function cancellableBackoff() {
+  const timers = new Set<NodeJS.Timeout>();
+  const wait = (attempt: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, Math.min(30_000, 100 * 2 ** attempt));
+      timers.add(timer);
+    });
+  return { wait, cancel: () => timers.forEach((timer) => clearTimeout(timer)) };
+}
+
+const recordedAtOf = (event: RecordedEvent): number | undefined => {
+  const recordedAt = (event.metadata as { recordedAt?: unknown } | null)?.recordedAt;
+  return typeof recordedAt === 'string' ? Date.parse(recordedAt) : undefined;
+};
+
+/** `work`, or false once `ms` have passed; the timer is cleared either way so none outlives stop(). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function startRelay(options: RelayOptions): Relay {
   const { store, publisher, checkpoint, logger } = options;
-  const backoff = options.backoff ?? defaultBackoff;
+  const timers = cancellableBackoff();
+  const backoff = options.backoff ?? timers.wait;
+  const clock = options.clock ?? { now: () => Date.now() };
   let published = 0;
   let stopping = false;
+  let checkpointClosed = false;
+  let position: FromPosition = checkpoint.load();
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  let markStopping!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (markStopping = resolve));
+  const metrics = relayMetrics(options.registry, {
+    position: () => (position === 'start' ? 0n : position),
+    lag: async () => {
+      const head = await store.headPosition();
+      const at = position === 'start' ? 0n : position;
+      return head !== 'start' && head > at ? head - at : 0n;
+    },
+  });
 
   async function publishWithRetry(messages: RelayMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -72,8 +132,12 @@ export function startRelay(options: RelayOptions): Relay {
         return;
       } catch (error) {
         if (stopping) throw error;
-        logger?.warn({ err: error, attempt }, 'relay: publish failed; retrying');
-        await backoff(attempt);
+        const reset = error instanceof PublisherResetError;
+        metrics.failed(reset ? 'producer_reset' : 'publish');
+        logger?.warn({ err: error, attempt }, reset ? 'relay: producer recreated; sending the batch again' : 'relay: publish failed; retrying');
+        // A stop must not wait out a long backoff.
+        await Promise.race([backoff(attempt), stopRequested]);
+        if (stopping) throw error;
       }
     }
   }
@@ -88,15 +152,22 @@ export function startRelay(options: RelayOptions): Relay {
       {
         async onEvents(events) {
           await publishWithRetry(events.map(toMessage));
-          checkpoint.save(events[events.length - 1]!.position);
+          // A publish that outlived stop()'s grace is not checkpointed: its batch goes again next time.
+          if (checkpointClosed) return;
+          const last = events[events.length - 1]!.position;
+          checkpoint.save(last);
+          position = last;
           published += events.length;
           failures = 0;
+          const now = clock.now();
+          metrics.published(events.length, events.map((e) => now - (recordedAtOf(e) ?? now)));
         },
         onCaughtUp: () => markCaughtUp(),
         onError: (error) => {
           if (stopping) return;
+          metrics.failed('subscription');
           logger?.error({ err: error }, 'relay: subscription failed; resubscribing from the checkpoint');
-          void backoff(++failures).then(() => {
+          void Promise.race([backoff(++failures), stopRequested]).then(() => {
             if (!stopping) subscribe();
           });
         },
@@ -110,9 +181,14 @@ export function startRelay(options: RelayOptions): Relay {
     published: () => published,
     async stop() {
       stopping = true;
-      await subscription.stop();
+      markStopping();
+      timers.cancel();
+      const grace = options.stopGraceMs ?? 5000;
+      const settled = await within(subscription.stop(), grace);
+      if (!settled) logger?.warn({ graceMs: grace }, 'relay: a publish was still in flight at stop; its batch will be sent again on the next start');
+      checkpointClosed = true;
       checkpoint.close();
-      await publisher.close();
+      await within(publisher.close().catch((error: unknown) => logger?.warn({ err: error }, 'relay: closing the publisher failed')), grace);
     },
   };
 }

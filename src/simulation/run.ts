@@ -27,6 +27,8 @@ export interface SimulationOptions {
   onProgress?: (done: number, total: number) => void;
   /** Where to print the replay ledgers of the first few mismatching accounts. */
   ledgerOut?: Writable;
+  /** Simulate against this (empty) store instead of an embedded one in `dir`. */
+  eventStoreUrl?: string;
 }
 
 export interface SimulationReport {
@@ -130,7 +132,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     timeoutMs: options.settings.heartbeatTimeoutMs, maxSessionMs: options.settings.maxSessionMs, rateUnitsPerHour: options.settings.rateUnitsPerHour,
     minHeartbeatIntervalMs: options.settings.minHeartbeatIntervalMs,
   });
-  const world = await openWorld({ dir: options.dir, clock, settings: options.settings });
+  const world = await openWorld({ dir: options.dir, clock, settings: options.settings, eventStoreUrl: options.eventStoreUrl });
   const mismatches: Mismatch[] = [];
   const buckets = new Map<number, Device[]>();
   let current = -1;

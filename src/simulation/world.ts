@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createCommandHandler, type CommandHandler, type MiningSettings } from '../commands/handler.js';
 import { uuidV7Generator, type VirtualClock } from '../commands/clock.js';
 import { startProjector, type Projector } from '../projections/projector.js';
+import { openEventStore } from '../store/open.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import type { EventStore } from '../store/port.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
@@ -22,6 +23,8 @@ export interface WorldOptions {
   dir: string;
   clock: VirtualClock;
   settings: MiningSettings;
+  /** Another store to simulate against (it must be empty); default: an embedded store in `dir`. */
+  eventStoreUrl?: string;
 }
 
 export async function openWorld(options: WorldOptions): Promise<World> {
@@ -29,7 +32,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const world = { readModelPath: join(dir, 'read.db') } as World;
 
   async function boot(): Promise<void> {
-    world.store = await openSqliteStore({ path: join(dir, 'events.db') });
+    world.store = options.eventStoreUrl ? await openEventStore(options.eventStoreUrl) : await openSqliteStore({ path: join(dir, 'events.db') });
     world.handler = createCommandHandler({
       store: world.store, clock, ids: uuidV7Generator(clock), settings: () => settings, backoff: async () => undefined,
     });

@@ -9,5 +9,9 @@ export async function openEventStore(url: string): Promise<EventStore> {
     const { openEsdbStore } = await import('./esdb/store.js');
     return openEsdbStore(url);
   }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresStore } = await import('./postgres/store.js');
+    return openPostgresStore(url);
+  }
   throw new ConfigError(`EVENT_STORE_URL: unknown scheme in "${url}"`);
 }

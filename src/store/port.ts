@@ -91,6 +91,13 @@ export interface Subscription {
 }
 
 export interface EventStore {
+  /**
+   * A retry of an append with the same event ids returns the first answer instead of writing again,
+   * guaranteed for an exact expected revision and for 'no_stream' only: EventStoreDB does not promise
+   * it for 'any' or 'stream_exists' (after a restart it may write the events twice), so callers that
+   * retry must use exact revisions, as the command handler does. A retry that matches only part of an
+   * earlier append is an InvalidAppendError.
+   */
   append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream; an empty sequence when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;

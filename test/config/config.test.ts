@@ -41,7 +41,7 @@ t.test('every invalid value is refused with a message naming its variable', asyn
   const dir = t.testdir();
   const cases: [string, string][] = [
     ['PORT', '70000'], ['PORT', 'abc'], ['PORT', '3.5'],
-    ['EVENT_STORE_URL', 'postgres://x'], ['EVENT_STORE_URL', 'sqlite:'],
+    ['EVENT_STORE_URL', 'mysql://x'], ['EVENT_STORE_URL', 'sqlite:'],
     ['MINING_RATE_PER_HOUR', '-1'], ['MINING_RATE_PER_HOUR', '0.123456789'], ['MINING_RATE_PER_HOUR', 'lots'],
     ['HEARTBEAT_TIMEOUT_MS', '0'], ['HEARTBEAT_TIMEOUT_MS', '1e3'], ['MAX_SESSION_MS', '-1'],
     ['HEARTBEAT_INTERVAL_MS', '300000'], ['MIN_HEARTBEAT_INTERVAL_MS', '400000'],

@@ -130,3 +130,33 @@ t.test('a subscription that fails is started again from the checkpoint, and noth
   await relay.stop();
   await store.close();
 });
+
+t.test('stop() gives up on a publish that never returns after its grace period, and checkpoints nothing of it', async (t) => {
+  const dir = t.testdir();
+  const { store } = await seed(dir);
+  let attempts = 0;
+  const stuck: Publisher = { publish: () => (attempts++, new Promise<void>(() => undefined)), close: () => new Promise<void>(() => undefined) };
+  const relay = startRelay({ store, publisher: stuck, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')), stopGraceMs: 50 });
+  while (attempts === 0) await new Promise((r) => setImmediate(r));
+  await relay.stop();
+  t.equal(relay.published(), 0);
+  const checkpoint = sqliteCheckpoint(join(dir, 'relay.db'));
+  t.equal(checkpoint.load(), 'start', 'the batch in flight will be sent again');
+  checkpoint.close();
+  await store.close();
+});
+
+t.test('a stop during a long backoff returns at once and leaves no timer behind', async (t) => {
+  const dir = t.testdir();
+  const { store } = await seed(dir);
+  const bus = memoryBus();
+  bus.refuseNext(100);
+  const relay = startRelay({ store, publisher: bus, checkpoint: sqliteCheckpoint(join(dir, 'relay.db')) });
+  while (bus.publishes() < 3) await new Promise((r) => setTimeout(r, 10));
+  await relay.stop();
+  const after = bus.publishes();
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal(bus.publishes(), after, 'no retry after stop');
+  t.equal(bus.acknowledged.length, 0);
+  await store.close();
+});

@@ -88,7 +88,8 @@ export function appendContract(t: Test, factory: StoreFactory): void {
     const batch = newEvents(2);
     const first = await store.append(s, batch, 'no_stream');
     t.same(await store.append(s, batch, 'no_stream'), first, 'same expected revision: same answer');
-    t.same(await store.append(s, batch, 'any'), first, 'expected any: same answer');
+    // Only exact revisions and no_stream: EventStoreDB does not promise to recognise a retry with 'any'
+    // or 'stream_exists' (after a restart it may write it again). The command handler uses neither.
     const next = newEvents(1);
     const second = await store.append(s, next, 1n);
     const third = newEvents(1);

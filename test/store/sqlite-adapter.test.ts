@@ -116,3 +116,11 @@ t.test('a very large append and many small ones in the same commit', async (t) =
   t.same(idsOf(read), idsOf(big.slice(-3).reverse()));
   t.equal((await collect(store.readAll())).length, 20_300);
 });
+
+t.test("the embedded store also recognises a retry with expected 'any', which the contract does not require", async (t) => {
+  const store = await open(t);
+  const batch = newEvents(2);
+  const first = await store.append('mining-any', batch, 'no_stream');
+  t.same(await store.append('mining-any', batch, 'any'), first);
+  t.equal(await store.streamRevision('mining-any'), 1n);
+});

@@ -5,23 +5,56 @@ import {
 } from '@eventstore/db-client';
 import { ConfigError } from '../../config/config.js';
 import {
-  revisionMatches, StoreUnavailableError, WrongExpectedRevisionError,
+  InvalidAppendError, revisionMatches, StoreUnavailableError, WrongExpectedRevisionError,
   type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
   type ReadAllOptions, type ReadStreamOptions, type RecordedEvent,
 } from '../port.js';
-import { isStreamNotFound, isSystemStream, positionOf, toEventData, toExpectedRevision, toPortError, toReadPosition, toRecorded } from './mapping.js';
+import {
+  isPartialRetry, isStreamNotFound, isSystemStream, positionOf, toEventData, toExpectedRevision, toPortError, toReadPosition, toRecorded,
+} from './mapping.js';
 import { subscribeEsdb } from './subscription.js';
 
 /** How far back headPosition looks past the server's own events for the last one of ours. */
 const HEAD_SEARCH = 10_000;
+/** readAll asks for $all in pages of this many records (see docs/store.md: the v6 client cannot filter reads). */
+export const READ_ALL_PAGE = 4096;
 
-export async function openEsdbStore(url: string): Promise<EventStore> {
-  let client: EventStoreDBClient;
-  try {
-    client = EventStoreDBClient.connectionString(url);
-  } catch (error) {
-    throw new ConfigError(`EVENT_STORE_URL: ${error instanceof Error ? error.message : String(error)}`);
+/**
+ * One client per connection string per process, shared by every store opened on it. The v6 client
+ * keeps pending batch appends in one module-global map, and a stream error on any client rejects
+ * every pending append of every client in the process; with a single client an error only fails
+ * appends that really went through the broken connection.
+ */
+const clients = new Map<string, { client: EventStoreDBClient; users: number }>();
+
+export function acquireEsdbClient(url: string): EventStoreDBClient {
+  let entry = clients.get(url);
+  if (!entry) {
+    try {
+      entry = { client: EventStoreDBClient.connectionString(url), users: 0 };
+    } catch (error) {
+      throw new ConfigError(`EVENT_STORE_URL: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    clients.set(url, entry);
   }
+  entry.users++;
+  return entry.client;
+}
+
+export async function releaseEsdbClient(url: string, client: EventStoreDBClient): Promise<void> {
+  const entry = clients.get(url);
+  if (!entry || entry.client !== client || --entry.users > 0) return;
+  clients.delete(url);
+  await client.dispose();
+}
+
+export interface EsdbStoreOptions {
+  /** A client made by the caller (tests); it is not shared and close() leaves it open. */
+  client?: EventStoreDBClient;
+}
+
+export async function openEsdbStore(url: string, options: EsdbStoreOptions = {}): Promise<EventStore> {
+  const client = options.client ?? acquireEsdbClient(url);
   let closed = false;
   const live = () => {
     if (closed) throw new StoreUnavailableError('event store is closed');
@@ -60,14 +93,22 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       const data = toEventData(stream, events);
       if (data.length === 0) return emptyAppend(stream, expected);
+      let result;
       try {
-        const result = await live().appendToStream(stream, data, { expectedRevision: toExpectedRevision(expected) });
-        // An idempotent retry may come back without a position: ask for its last event's own.
-        const position = result.position?.commit ?? (await eventAt(stream, result.nextExpectedRevision))?.position ?? 0n;
-        return { nextExpectedRevision: result.nextExpectedRevision, position };
+        result = await live().appendToStream(stream, data, { expectedRevision: toExpectedRevision(expected) });
       } catch (error) {
-        throw toPortError(error, stream, expected);
+        const mapped = toPortError(error, stream, expected, closed);
+        if (mapped instanceof WrongExpectedRevisionError && (expected === 'no_stream' || typeof expected === 'bigint')) {
+          const next = await eventAt(stream, expected === 'no_stream' ? 0n : expected + 1n).catch(() => undefined);
+          if (isPartialRetry(events, next)) {
+            throw new InvalidAppendError(`${stream}: a retry that matches only part of an earlier append (event ${next!.id} is already there)`);
+          }
+        }
+        throw mapped;
       }
+      // An idempotent retry may come back without a position: ask for its last event's own.
+      const position = result.position?.commit ?? (await eventAt(stream, result.nextExpectedRevision))?.position ?? 0n;
+      return { nextExpectedRevision: result.nextExpectedRevision, position };
     },
 
     async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -88,26 +129,36 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
         }
       } catch (error) {
         if (isStreamNotFound(error)) return;
-        throw toPortError(error);
+        throw toPortError(error, undefined, undefined, closed);
       }
     },
 
     async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-      const from = options.from ?? 'start';
+      let from = options.from ?? 'start';
       let remaining = options.maxCount ?? Infinity;
       if (remaining <= 0) return;
-      // $all reads include their starting position; the port's positions are exclusive.
-      const read = live().readAll({ direction: FORWARDS, fromPosition: toReadPosition(from) });
-      try {
-        for await (const resolved of drain<AllStreamResolvedEvent>(read)) {
-          const recorded = toRecorded(resolved);
-          if (!recorded || (from !== 'start' && recorded.position <= from)) continue;
-          if (options.prefix && !recorded.stream.startsWith(options.prefix)) continue;
-          yield recorded;
-          if (--remaining <= 0) return;
+      // The v6 client's readAll always sends "no filter", so a prefix is applied here; reading in pages
+      // keeps each server call bounded and lets a reader that stops early leave no long read open.
+      for (;;) {
+        const read = live().readAll({ direction: FORWARDS, fromPosition: toReadPosition(from), maxCount: READ_ALL_PAGE });
+        let records = 0;
+        let last: bigint | undefined;
+        try {
+          for await (const resolved of drain<AllStreamResolvedEvent>(read)) {
+            records++;
+            last = positionOf(resolved) ?? last;
+            const recorded = toRecorded(resolved);
+            // $all reads include their starting position; the port's positions are exclusive.
+            if (!recorded || (from !== 'start' && recorded.position <= from)) continue;
+            if (options.prefix && !recorded.stream.startsWith(options.prefix)) continue;
+            yield recorded;
+            if (--remaining <= 0) return;
+          }
+        } catch (error) {
+          throw toPortError(error, undefined, undefined, closed);
         }
-      } catch (error) {
-        throw toPortError(error);
+        if (records < READ_ALL_PAGE || last === undefined || (from !== 'start' && last <= from)) return;
+        from = last;
       }
     },
 
@@ -124,7 +175,7 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
           if (stream !== undefined && !isSystemStream(stream)) return positionOf(resolved) ?? 'start';
         }
       } catch (error) {
-        throw toPortError(error);
+        throw toPortError(error, undefined, undefined, closed);
       }
       return 'start';
     },
@@ -136,7 +187,8 @@ export async function openEsdbStore(url: string): Promise<EventStore> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await client.dispose();
+      // Appends still in flight are cancelled by the client and surface as StoreUnavailable.
+      if (!options.client) await releaseEsdbClient(url, client);
     },
   };
   return store;

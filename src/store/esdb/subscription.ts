@@ -49,24 +49,32 @@ export function subscribeEsdb(client: EventStoreDBClient, options: EsdbSubscript
 
   let last: bigint = options.from === 'start' ? 0n : options.from;
   let caughtUp = false;
-  /** Reads what the feed holds, up to the batch size and never past the caught-up mark. */
+  /** Whether the events in front of the server's caught-up mark have all been taken. */
+  const atCaughtUpMark = () => !caughtUp && caughtUpAfter !== undefined && pulled >= caughtUpAfter;
+  /**
+   * Reads what the feed holds, up to the batch size and never past the caught-up mark. Each read()
+   * can let the client's stream transform more messages, and so emit caughtUp in the middle of this
+   * loop: `pulled` is counted per read and the mark checked before each one, never once per batch.
+   */
   function drain() {
-    const limit = !caughtUp && caughtUpAfter !== undefined ? Math.min(options.batchSize, caughtUpAfter - pulled) : options.batchSize;
     const batch = [];
     let taken = 0;
-    for (let resolved: AllStreamResolvedEvent | null; taken < limit && (resolved = feed.read() as AllStreamResolvedEvent | null) !== null; taken++) {
+    while (taken < options.batchSize && !atCaughtUpMark()) {
+      const resolved = feed.read() as AllStreamResolvedEvent | null;
+      if (resolved === null) break;
+      taken++;
+      pulled++;
       const recorded = toRecorded(resolved);
       last = positionOf(resolved) ?? last;
       if (recorded) batch.push(recorded);
     }
-    pulled += taken;
     return { batch, taken };
   }
 
   async function run(): Promise<void> {
     while (!stopped) {
       signalled = false;
-      if (!caughtUp && caughtUpAfter !== undefined && pulled >= caughtUpAfter) {
+      if (atCaughtUpMark()) {
         caughtUp = true;
         await handler.onCaughtUp?.(last);
         continue;
@@ -75,7 +83,9 @@ export function subscribeEsdb(client: EventStoreDBClient, options: EsdbSubscript
       if (batch.length > 0) await handler.onEvents(batch);
       if (taken > 0) continue;
       if (failure) throw failure;
-      if (ended) return;
+      // Nobody asked it to end: the server or the connection did. Treated as a failure so that the
+      // projector, sweeper and relay resubscribe from their checkpoints instead of going quiet.
+      if (ended) throw new StoreUnavailableError('EventStoreDB subscription ended without being stopped');
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }

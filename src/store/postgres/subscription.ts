@@ -1,0 +1,81 @@
+// A catch-up subscription over the PostgreSQL store: the backlog in pages, one caught-up signal,
+// then live events as commits are announced. When the server goes away it keeps its place and
+// reads again from the last position it delivered once the server answers (nothing skipped,
+// nothing repeated); only the handler's own errors end it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
+import { isUnavailable, toPortError } from './errors.js';
+import type { CommitNotifier, CommitSignal } from './notifier.js';
+
+export interface ScannedPage {
+  events: RecordedEvent[];
+  /** Everything up to here has been looked at (the last event, or the head when the page came back short). */
+  scannedTo: bigint;
+}
+
+export interface PostgresSubscriptionSource {
+  from: FromPosition;
+  batchSize: number;
+  readPage(after: bigint, limit: number): Promise<ScannedPage>;
+  notifier: CommitNotifier;
+  isClosed(): boolean;
+  handler: SubscriptionHandler;
+  /** Pause before reading again after the server failed, by consecutive failure (ms). */
+  retryDelayMs?(failures: number): number;
+}
+
+const defaultDelay = (failures: number) => Math.min(2000, 50 * 2 ** Math.min(failures, 6));
+
+export function subscribePostgres(source: PostgresSubscriptionSource): Subscription {
+  const signal: CommitSignal = { stopped: false };
+  const { handler, notifier } = source;
+  const delay = source.retryDelayMs ?? defaultDelay;
+  notifier.listen();
+
+  async function run(): Promise<void> {
+    let after = source.from === 'start' ? 0n : source.from;
+    let caughtUp = false;
+    let failures = 0;
+    while (!signal.stopped && !source.isClosed()) {
+      const seen = notifier.count();
+      let page: ScannedPage;
+      try {
+        page = await source.readPage(after, source.batchSize);
+        failures = 0;
+      } catch (error) {
+        if (!isUnavailable(error) || source.isClosed()) throw toPortError(error);
+        failures++;
+        const pause = new AbortController();
+        signal.wake = () => pause.abort();
+        await sleep(delay(failures), undefined, { signal: pause.signal }).catch(() => undefined);
+        signal.wake = undefined;
+        continue;
+      }
+      if (page.scannedTo > after) after = page.scannedTo;
+      if (page.events.length > 0) {
+        if (signal.stopped) return;
+        await handler.onEvents(page.events);
+        continue;
+      }
+      if (!caughtUp) {
+        caughtUp = true;
+        await handler.onCaughtUp?.(after);
+        continue;
+      }
+      await notifier.wait(seen, signal);
+    }
+  }
+
+  const done = run().catch((error: unknown) => {
+    if (handler.onError) handler.onError(error);
+    else throw error;
+  });
+  return {
+    done,
+    async stop() {
+      signal.stopped = true;
+      signal.wake?.();
+      await done.catch(() => undefined);
+    },
+  };
+}

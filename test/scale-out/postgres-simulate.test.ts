@@ -1,0 +1,34 @@
+// `simulate --event-store-url postgres://…`: the simulation with crashes against a PostgreSQL store,
+// checked against independent truth; a store that already holds events is refused (exit 2).
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { runCli } from '../../src/cli/main.js';
+import { freshSchemaUrl, openPostgresStore, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
+
+async function simulate(url: string) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', (chunk) => (err += chunk));
+  const code = await runCli(['simulate', '--miners', '4', '--hours', '0.3', '--seed', '11', '--crash-every', '5', '--event-store-url', url],
+    { env: { LOG_LEVEL: 'silent', DATA_DIR: t.testdir() }, stdout, stderr });
+  return { code, out, err };
+}
+
+if (!pgUrl) {
+  t.comment(`PostgreSQL simulate SKIPPED: ${PG_SKIP}`);
+  t.skip(`simulate against PostgreSQL (${PG_SKIP})`, () => {});
+} else {
+  t.test('simulate against an empty PostgreSQL schema matches the truth; a used one is refused', async (t) => {
+    const url = freshSchemaUrl(t);
+    const first = await simulate(url);
+    t.equal(first.code, 0, first.err);
+    t.match(first.out, /mismatches: 0/);
+    t.match(first.out, /crashes: [1-9]/, 'with restarts that reopen the store');
+    const again = await simulate(url);
+    t.equal(again.code, 2);
+    t.match(again.err, /needs an empty store/);
+  });
+}

@@ -94,10 +94,14 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   }
   const metrics = projectorMetrics(options.registry, { position: () => conn.engine.flushedPosition(), lag });
 
-  const swapped = () => {
-    const identity = fileIdentity(path);
-    return identity !== null && identity !== conn.identity;
-  };
+  // A file renamed over the path (rebuild --swap), or no file at all (deleted while we run): either
+  // way the connection's file is no longer the read model, and the next restart opens (or recreates
+  // and rebuilds) the one at the path.
+  const swapped = () => fileIdentity(path) !== conn.identity;
+  // Restarts that found nothing to follow: a moved-file error that persists is retried with backoff
+  // instead of resubscribing in a loop (that spun at 100 % CPU and starved SIGTERM).
+  let fruitlessRestarts = 0;
+  let wakeRestart: (() => void) | undefined;
 
   function flushNow(): void {
     clearTimeout(flushTimer);
@@ -154,13 +158,25 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       await subscription?.stop();
       subscription = null;
       if (swapped()) {
+        const gone = fileIdentity(path) === null;
         const previous = conn;
         conn = connect(path, cacheLimit, options.busyTimeoutMs);
         previous.db.close();
         metrics.swapped();
-        logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
+        fruitlessRestarts = 0;
+        if (gone) logger.error({ path }, 'read model file was deleted while running: recreated it, rebuilding from the store');
+        else logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
       } else {
         conn.engine.reset();
+        if (reason === 'swap' && ++fruitlessRestarts > 1) {
+          const delay = Math.min(30_000, retryDelayMs * 2 ** (fruitlessRestarts - 2));
+          logger.error({ path, retryInMs: delay }, 'read model refuses writes but its file was not replaced; retrying');
+          await new Promise<void>((resolve) => {
+            wakeRestart = resolve;
+            retryTimer = setTimeout(resolve, delay);
+          });
+          wakeRestart = undefined;
+        }
       }
       waiters.notify();
     })()
@@ -198,6 +214,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   async function stop(): Promise<void> {
     clearInterval(swapTimer);
     clearTimeout(retryTimer);
+    wakeRestart?.();
     while (restarting) await restarting;
     await subscription?.stop();
     clearTimeout(flushTimer);

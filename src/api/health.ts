@@ -60,6 +60,8 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRoutesOptions> = (
       throw notReady(`event store unreachable: ${(error as Error).message}`);
     }
     if (head === 'timeout') throw notReady(`event store did not answer within ${storeTimeoutMs} ms`);
+    const problem = readModel.problem?.() ?? null;
+    if (problem !== null) throw notReady(problem);
     if (!caughtUp) throw notReady('projector is still catching up with the store');
     const storePosition = head === 'start' ? 0n : head;
     const readPosition = readModel.position();

@@ -35,7 +35,11 @@ async function startParts(config: Config, logger: Logger, registry: Registry, fl
     projector = flags.projector ? await startProjector({ store, readModelPath: config.readModelPath, logger, registry }) : undefined;
     const readModel = projector ? projector.readModel : openReadModel(config.readModelPath);
     const sweeper = flags.sweeper
-      ? await startSweeper({ store, handler, clock, intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs, logger, registry, readModel })
+      ? await startSweeper({
+        store, handler, clock, intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs, logger, registry,
+        // A read model that is not servable (SPEC §15) is no seed either: the sweeper reads the store.
+        ...(projector?.problem() ? {} : { readModel }),
+      })
       : undefined;
     void sweeper?.failure.then((error) =>
       logger.error({ err: error }, 'sweeper stopped following the store; balances stay exact, stops are recorded late until a restart'));

@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { openEventStore } from '../store/open.js';
 import type { EventStore } from '../store/port.js';
 import { startProjector } from './projector.js';
-import type { ReadModel } from './read-model.js';
+import { ReadModelUnavailableError, type ReadModel } from './read-model.js';
 
 export interface CaughtUp {
   store: EventStore;
@@ -20,6 +20,8 @@ export async function withCaughtUpProjection<T>(
   try {
     const projector = await startProjector({ store, readModelPath: options.readModelPath, logger: options.logger });
     try {
+      const problem = projector.problem();
+      if (problem !== null) throw new ReadModelUnavailableError(problem);
       await projector.caughtUp;
       return await run({ store, readModel: projector.readModel });
     } finally {

@@ -20,6 +20,8 @@ export interface Projector {
   caughtUp: Promise<void>;
   /** Events the store has beyond the checkpoint (position distance; exact for the SQLite store). */
   lag(): Promise<bigint>;
+  /** Why the read model must not be served (checkpoint past the store's head), or null. */
+  problem(): string | null;
   /** Commits what is applied, stops following and closes the file. */
   stop(): Promise<void>;
 }
@@ -102,6 +104,27 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   // instead of resubscribing in a loop (that spun at 100 % CPU and starved SIGTERM).
   let fruitlessRestarts = 0;
   let wakeRestart: (() => void) | undefined;
+  // Set while the checkpoint lies past the store's last position (a restored or truncated store):
+  // nothing is projected on top and reads are refused until the file is rebuilt (SPEC §15).
+  let problem: string | null = null;
+
+  /** True when the checkpoint is within the store; otherwise sets `problem` (logged once). */
+  async function checkAgainstStore(): Promise<boolean> {
+    const head = await store.headPosition();
+    const last = head === 'start' ? 0n : head;
+    const checkpoint = conn.engine.flushedPosition();
+    if (checkpoint <= last) {
+      if (problem !== null) logger.info({ path }, 'read model is consistent with the store again');
+      problem = null;
+      return true;
+    }
+    if (problem === null) {
+      problem = `read model ${path} is at position ${checkpoint}, past the event store's last position ${last} ` +
+        '(a restored or replaced store?): it is not served; run `mining-ledger rebuild`';
+      logger.error({ path, checkpoint: checkpoint.toString(), storePosition: last.toString() }, problem);
+    }
+    return false;
+  }
 
   function flushNow(): void {
     clearTimeout(flushTimer);
@@ -179,11 +202,12 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         }
       }
       waiters.notify();
+      return checkAgainstStore();
     })()
-      .then(() => {
+      .then((consistent) => {
         restarting = null;
         halted = false;
-        if (!stopping) subscribe();
+        if (!stopping && consistent) subscribe();
       })
       .catch((error: unknown) => {
         restarting = null;
@@ -206,8 +230,21 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     retryTimer = setTimeout(() => restart('retry'), delay);
   }
 
+  let ticks = 0;
   const swapTimer = setInterval(() => {
-    if (!restarting && !stopping && swapped()) restart('swap');
+    if (restarting || stopping) return;
+    if (swapped()) return restart('swap');
+    // Every ~2 s: a store replaced under a running process (restored, truncated) stops projection.
+    if (++ticks % 8 === 0 && problem === null && subscription !== null) {
+      void checkAgainstStore().then((consistent) => {
+        if (consistent || restarting || stopping) return;
+        clearTimeout(flushTimer);
+        flushTimer = undefined;
+        halted = true;
+        void subscription?.stop();
+        subscription = null;
+      }, () => undefined);
+    }
   }, options.swapCheckIntervalMs ?? 250);
   swapTimer.unref();
 
@@ -229,6 +266,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   }
 
   const readModel = readModelFacade({
+    problem: () => problem,
     query: (run) => run(conn.queries),
     position: () => conn.engine.flushedPosition(),
     waiters,
@@ -240,11 +278,18 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     },
   });
 
-  subscribe();
+  try {
+    if (await checkAgainstStore()) subscribe();
+  } catch (error) {
+    clearInterval(swapTimer);
+    conn.db.close();
+    throw error;
+  }
   return {
     readModel,
     caughtUp,
     lag,
+    problem: () => problem,
     stop: () => (stopping ??= stop()),
   };
 }

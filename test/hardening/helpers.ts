@@ -32,12 +32,27 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
+// Children outlive a test process that is killed (a tap timeout): take them along.
+const children = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of children) child.kill('SIGKILL');
+};
+process.once('exit', killAll);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(1);
+  });
+}
+
 /** `mining-ledger <args>` as its own process. */
 export function cli(t: Test, args: string[], env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, [...process.execArgv, CLI, ...args], {
     env: { ...process.env, JWT_SECRET, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -80,12 +95,13 @@ export async function serve(t: Test, env: Record<string, string>, args: string[]
   const base = `http://127.0.0.1:${port}`;
   let exited = false;
   void c.exited.then(() => (exited = true));
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
     if (exited) throw new Error(`serve exited before answering: ${c.stderr()}`);
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch (error) {
-      if (attempt > 600) throw error;
+      if (Date.now() > deadline) throw error;
       await sleep(50);
     }
   }
@@ -97,7 +113,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -109,5 +125,5 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
 
 /** fetch with a deadline, so a hung server fails the test instead of the test timing out. */
 export async function request(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
-  return fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 5000) });
+  return fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 20_000) });
 }

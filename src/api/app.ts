@@ -31,6 +31,8 @@ export interface ApiSettings {
   bodyLimit?: number;
   /** How long ?minPosition= waits (default 2000 ms, SPEC §5). */
   readWaitMs?: number;
+  /** AUDIT_CONCURRENCY: audits running at once (default 2); a further one is 503. */
+  auditConcurrency?: number;
   /** /readyz: how far the read model may trail the store (default 10,000 positions). */
   readyMaxLag?: bigint;
 }
@@ -115,13 +117,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     maxLag: settings.readyMaxLag ?? 10_000n,
     storeTimeoutMs: 1000,
   });
+  // One budget per account for commands and audits (an audit is the costliest read).
+  const limiter = rateLimiter(settings.commandRateLimitPerMinute, clock);
   await app.register(async (v1) => {
     installGuard(v1, tokenVerifier(deps.secret), clock);
     await v1.register(miningRoutes, {
       prefix: '/mining',
       handler: deps.handler,
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
-      limiter: rateLimiter(settings.commandRateLimitPerMinute, clock),
+      limiter,
       metrics,
     });
     await v1.register(accountRoutes, {
@@ -131,6 +135,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       audit: deps.audit,
       readWaitMs: settings.readWaitMs ?? 2000,
+      limiter,
+      ...(settings.auditConcurrency === undefined ? {} : { auditConcurrency: settings.auditConcurrency }),
     });
   }, { prefix: '/v1/accounts/:accountId' });
   return app;

@@ -8,7 +8,7 @@ import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../commands/handler.js';
 import { miningSettingsOf, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
-import { auditAccount } from '../projections/audit.js';
+import { auditStream } from '../projections/audit.js';
 import { startProjector, type Projector } from '../projections/projector.js';
 import type { ReadModel } from '../projections/read-model.js';
 import { openReadModel } from '../projections/sqlite-read-model.js';
@@ -80,10 +80,13 @@ export const command: CliCommand = {
     const parts = await startParts(config, logger, registry, flags);
     const { store, readModel, handler } = parts;
     const app = await buildApp({
-      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute },
+      settings: {
+        heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute,
+        auditConcurrency: config.auditConcurrency,
+      },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,
-      audit: (accountId) => auditAccount({ store, readModel, accountId }),
+      audit: (accountId) => auditStream({ store, readModel, accountId }),
       ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
       metrics: parts.projector ? {} : { projectorLag: async () => lagOf(await store.headPosition(), readModel.position()) },
     });

@@ -29,6 +29,8 @@ export interface Config {
   kafkaBrokers: string[];
   kafkaTopic: string;
   logLevel: LogLevel;
+  /** AUDIT_CONCURRENCY: audits one process runs at once (SPEC §15). */
+  auditConcurrency: number;
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -36,6 +38,7 @@ export const CONFIG_VARIABLES = [
   'EVENT_STORE_URL', 'READ_MODEL_PATH', 'DATA_DIR', 'HOST', 'PORT', 'JWT_SECRET', 'MINING_RATE_PER_HOUR',
   'HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TIMEOUT_MS', 'MAX_SESSION_MS', 'MIN_HEARTBEAT_INTERVAL_MS',
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
+  'AUDIT_CONCURRENCY',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -147,6 +150,7 @@ export function loadConfig(source: Source = process.env): Config {
     kafkaBrokers,
     kafkaTopic,
     logLevel: logLevel as LogLevel,
+    auditConcurrency: integer(source, 'AUDIT_CONCURRENCY', 2, 1, 64),
   };
 }
 

@@ -1,7 +1,8 @@
 // The one place that reads the environment. Every value is validated; a bad one names its variable.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MoneyError, parseTokenAmount } from '../domain/money.js';
+import { ensureDirectory } from './files.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -64,10 +65,17 @@ function text(source: Source, name: ConfigVariable, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
+/** Read-only tools (replay, verify) create nothing: they only need what exists to be readable. */
+let creating = true;
+
 function writablePath(name: ConfigVariable, file: string): void {
   const dir = dirname(file);
+  if (!creating) {
+    if (existsSync(dir)) return;
+    throw new ConfigError(`${name}: directory ${dir} does not exist`);
+  }
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new ConfigError(`${name}: directory ${dir} is not writable (${(error as Error).message})`);
@@ -77,14 +85,36 @@ function writablePath(name: ConfigVariable, file: string): void {
 /** sqlite:<path>, esdb://… or esdb+discover://… */
 export function validateEventStoreUrl(url: string): void {
   if (url.startsWith('sqlite:')) {
-    if (url.slice('sqlite:'.length).length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
+    const path = url.slice('sqlite:'.length);
+    if (path.length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
+    // An in-memory database would lose every acknowledged event at exit: a store must be a file.
+    if (path === ':memory:' || path.startsWith('file:')) throw new ConfigError(`EVENT_STORE_URL: "${url}" is not a file path; a store must be a file`);
     return;
   }
-  if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
+  const esdb = /^esdb(\+discover)?:\/\/(?:[^@/\s]*@)?([^/?\s]+)/.exec(url);
+  if (esdb) {
+    for (const host of esdb[2]!.split(',')) {
+      const port = /:([0-9]+)$/.exec(host)?.[1];
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+        throw new ConfigError(`EVENT_STORE_URL: port ${port} in "${url}" is not between 1 and 65535`);
+      }
+      if (/:[^0-9\]]*$/.test(host) && !/\]$/.test(host) && port === undefined) throw new ConfigError(`EVENT_STORE_URL: "${host}" has no valid port`);
+    }
+    return;
+  }
   throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb:// or esdb+discover://, got "${url}"`);
 }
 
-export function loadConfig(source: Source = process.env): Config {
+export function loadConfig(source: Source = process.env, options: { readOnly?: boolean } = {}): Config {
+  creating = options.readOnly !== true;
+  try {
+    return load(source);
+  } finally {
+    creating = true;
+  }
+}
+
+function load(source: Source): Config {
   const dataDir = resolve(text(source, 'DATA_DIR', './data'));
   // Checked under its own name first: the default store and read-model paths live inside it.
   writablePath('DATA_DIR', join(dataDir, 'events.db'));

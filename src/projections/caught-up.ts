@@ -16,7 +16,7 @@ export async function withCaughtUpProjection<T>(
   options: { eventStoreUrl: string; readModelPath: string; logger?: Logger },
   run: (context: CaughtUp) => Promise<T>,
 ): Promise<T> {
-  const store = await openEventStore(options.eventStoreUrl);
+  const store = await openEventStore(options.eventStoreUrl, { readOnly: true });
   try {
     const projector = await startProjector({ store, readModelPath: options.readModelPath, logger: options.logger });
     try {

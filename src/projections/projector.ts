@@ -10,7 +10,8 @@ import { CheckpointMovedError, createEngine, type ProjectionEngine } from './eng
 import { projectorMetrics } from './metrics.js';
 import { createQueries, type ReadModelQueries } from './queries.js';
 import type { ReadModel } from './read-model.js';
-import { fileIdentity, isMovedError, openWritable } from './schema.js';
+import { fileIdentity, isMovedError, openWritable, ReadModelVersionError } from './schema.js';
+import { describeError, StartupError } from '../config/files.js';
 import { readModelFacade } from './sqlite-read-model.js';
 import { positionWaiters } from './waiters.js';
 
@@ -73,7 +74,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const cacheLimit = options.cacheLimit ?? 100_000;
   const retryDelayMs = options.retryDelayMs ?? 1000;
 
-  let conn = connect(path, cacheLimit, options.busyTimeoutMs);
+  let conn: Connection;
+  try {
+    conn = connect(path, cacheLimit, options.busyTimeoutMs);
+  } catch (error) {
+    if (error instanceof ReadModelVersionError) throw error;
+    throw new StartupError(`read model ${path} cannot be opened: ${describeError(error)}`);
+  }
   let subscription: Subscription | null = null;
   let restarting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { bearer, cli, request, serve, terminate, until } from './helpers.js';
 
+// Real serve processes, restarted several times (seconds each on a busy machine).
+t.setTimeout(600_000);
+
 t.test('read.db deleted while serve runs: recreated, rebuilt, requests answered, SIGTERM honoured', async (t) => {
   const dir = t.testdir();
   const server = await serve(t, { DATA_DIR: dir });

@@ -82,7 +82,7 @@ export const command: CliCommand = {
     const app = await buildApp({
       settings: {
         heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute,
-        auditConcurrency: config.auditConcurrency,
+        auditConcurrency: config.auditConcurrency, maxConnections: config.maxConnections,
       },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,

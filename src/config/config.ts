@@ -32,6 +32,8 @@ export interface Config {
   logLevel: LogLevel;
   /** AUDIT_CONCURRENCY: audits one process runs at once (SPEC §15). */
   auditConcurrency: number;
+  /** MAX_CONNECTIONS: open sockets one `serve` accepts (SPEC §15). */
+  maxConnections: number;
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -39,7 +41,7 @@ export const CONFIG_VARIABLES = [
   'EVENT_STORE_URL', 'READ_MODEL_PATH', 'DATA_DIR', 'HOST', 'PORT', 'JWT_SECRET', 'MINING_RATE_PER_HOUR',
   'HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TIMEOUT_MS', 'MAX_SESSION_MS', 'MIN_HEARTBEAT_INTERVAL_MS',
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
-  'AUDIT_CONCURRENCY',
+  'AUDIT_CONCURRENCY', 'MAX_CONNECTIONS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -181,6 +183,7 @@ function load(source: Source): Config {
     kafkaTopic,
     logLevel: logLevel as LogLevel,
     auditConcurrency: integer(source, 'AUDIT_CONCURRENCY', 2, 1, 64),
+    maxConnections: integer(source, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
   };
 }
 

@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { testApi } from '../api/helpers.js';
 
-async function listening(t: Parameters<Parameters<typeof t.test>[1]>[0], settings = {}, logger?: pino.Logger) {
+async function listening(t: Test, settings = {}, logger?: pino.Logger) {
   const api = await testApi(t, { settings, ...(logger ? { logger } : {}) });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   return { api, port: (api.app.server.address() as { port: number }).port };

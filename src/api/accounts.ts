@@ -5,10 +5,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
-import { ProjectionLagError } from '../projections/audit.js';
+import { PassThrough } from 'node:stream';
+import { AuditAbortedError, ProjectionLagError, type LedgerStream } from '../projections/audit.js';
 import { InvalidCursorError, type ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
-import { ApiError } from './errors.js';
+import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
 import { AuditLedger } from './ledger-schema.js';
 import { AccountAnswer, SessionsAnswer } from './answers.js';
 import { AccountParams, errorResponses, ReadQuery } from './schemas.js';
@@ -19,8 +21,15 @@ export interface AccountRoutesOptions {
   readModel: ReadModel;
   clock: Clock;
   heartbeatIntervalMs: number;
-  /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
+  /**
+   * The auditor's ledger of one account (src/projections/audit.ts): a LedgerStream, streamed as it
+   * is replayed, or a JSON-ready object.
+   */
   audit: (accountId: string) => Promise<unknown>;
+  /** Audits running at once in this process (AUDIT_CONCURRENCY); a further one is 503. Default 2. */
+  auditConcurrency?: number;
+  /** The account's command budget; an audit counts against it. */
+  limiter?: RateLimiter;
   /** How long ?minPosition= may wait; SPEC: 2 s. */
   readWaitMs: number;
 }
@@ -33,8 +42,14 @@ const SessionsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+function isLedgerStream(value: unknown): value is LedgerStream {
+  return typeof (value as Partial<LedgerStream> | null)?.write === 'function';
+}
+
 export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> = (app, options, done) => {
   const { store, readModel, clock, heartbeatIntervalMs, readWaitMs } = options;
+  const auditConcurrency = options.auditConcurrency ?? 2;
+  let auditsRunning = 0;
 
   /** Read-your-writes: wait until the read model has applied `minPosition`. */
   async function awaitPosition(minPosition: string | undefined): Promise<void> {
@@ -91,13 +106,35 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
   app.get('/audit', {
     config: { access: 'read' },
     schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
-  }, async (request) => {
-    await awaitPosition(request.query.minPosition);
+  }, async (request, reply) => {
+    const { accountId } = request.params;
+    const retryAfter = options.limiter?.take(accountId) ?? 0;
+    if (retryAfter > 0) throw new ApiError(429, 'RATE_LIMITED', `rate limit for ${accountId} reached; retry in ${retryAfter} s`, retryAfter);
+    if (auditsRunning >= auditConcurrency) {
+      throw new ApiError(503, 'UNAVAILABLE', `${auditsRunning} audits are running (AUDIT_CONCURRENCY); retry shortly`, UNAVAILABLE_RETRY_AFTER_S);
+    }
+    auditsRunning++;
+    let streaming = false;
     try {
-      return (await options.audit(request.params.accountId)) as Static<typeof AuditLedger>;
-    } catch (error) {
-      if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
-      throw error;
+      await awaitPosition(request.query.minPosition);
+      let ledger: unknown;
+      try {
+        ledger = await options.audit(accountId);
+      } catch (error) {
+        if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
+        throw error;
+      }
+      if (!isLedgerStream(ledger)) return ledger as Static<typeof AuditLedger>;
+      const body = new PassThrough();
+      streaming = true;
+      ledger.write(body).then(() => body.end(), (error: unknown) => {
+        if (!(error instanceof AuditAbortedError)) request.log.error({ err: error }, 'audit failed while streaming; the answer was cut short');
+        body.destroy();
+      }).finally(() => auditsRunning--);
+      // The body bypasses the response serializer; its shape is the schema's (replay --json's printer).
+      return reply.type('application/json; charset=utf-8').send(body as never);
+    } finally {
+      if (!streaming) auditsRunning--;
     }
   });
 

@@ -17,6 +17,8 @@ import { tokenVerifier } from './auth.js';
 import { clientScriptRoute } from './client-script.js';
 import { installCors } from './cors.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
+import { errorBody } from './errors.js';
+import { STATUS_CODES } from 'node:http';
 import { installGuard } from './guard.js';
 import { healthRoutes } from './health.js';
 import { heartbeatsRoutes } from './heartbeats.js';
@@ -34,6 +36,10 @@ export interface ApiSettings {
   bodyLimit?: number;
   /** How long ?minPosition= waits (default 2000 ms, SPEC §5). */
   readWaitMs?: number;
+  /** MAX_CONNECTIONS: open sockets at most (default 10,000); more are closed at once (SPEC §15). */
+  maxConnections?: number;
+  /** AUDIT_CONCURRENCY: audits running at once (default 2); a further one is 503. */
+  auditConcurrency?: number;
   /** /readyz: how far the read model may trail the store (default 10,000 positions). */
   readyMaxLag?: bigint;
   /** CORS_ORIGINS: exact origins whose pages may call the API (default none). */
@@ -104,7 +110,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 2048 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // All headers within 10 s (Node's default is 60 s: a slow client held a socket that long), and a
+  // bound on sockets, so a flood of idle connections cannot take the last file descriptors.
+  app.server.headersTimeout = 10_000;
+  app.server.maxConnections = settings.maxConnections ?? 10_000;
 
   installErrorHandling(app);
   installDrain(app);
@@ -149,9 +160,21 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       audit: deps.audit,
       readWaitMs: settings.readWaitMs ?? 2000,
+      limiter,
+      ...(settings.auditConcurrency === undefined ? {} : { auditConcurrency: settings.auditConcurrency }),
     });
   }, { prefix: '/v1/accounts/:accountId' });
   return app;
+}
+
+/** Errors of Node's HTTP parser (431, 408, CL+TE, two Content-Lengths) in the error shape of SPEC §5. */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'request headers too large' : status === 408 ? 'request not received in time' : 'malformed HTTP request';
+  const body = JSON.stringify(errorBody(status, 'VALIDATION_FAILED', message));
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**

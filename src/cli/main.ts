@@ -2,6 +2,7 @@
 import { ConfigError, CONFIG_VARIABLES, flagOf, loadConfig, type Config } from '../config/config.js';
 import { parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, type CliCommand, type CliContext } from './command.js';
+import { StartupError } from '../config/files.js';
 
 interface Entry {
   summary: string;
@@ -90,12 +91,16 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
       stdout,
       stderr,
       stopSignal: options.stopSignal ?? new Promise<string>(() => undefined),
-      config: () => (config ??= loadConfig({ ...env, ...args.config })),
+      config: () => (config ??= loadConfig({ ...env, ...args.config }, { readOnly: command.readOnly === true })),
     };
     return await command.run(context);
   } catch (error) {
     if (error instanceof UsageError) {
       stderr.write(`mining-ledger ${name}: ${error.message}\nUsage: mining-ledger ${command.usage}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof StartupError) {
+      stderr.write(`mining-ledger ${name}: cannot start: ${error.message}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {

@@ -17,6 +17,7 @@ export const command: CliCommand = {
   usage: 'replay <accountId> [--json]',
   flags: { json: { type: 'boolean', description: 'print the ledger as one JSON document' } },
   positionals: { min: 1, max: 1 },
+  readOnly: true,
   async run(context) {
     const accountId = context.args.positionals[0]!;
     if (!isValidAccountId(accountId)) {

@@ -12,6 +12,7 @@ export const command: CliCommand = {
   flags: {
     'max-accounts-per-pass': { type: 'string', value: '<n>', description: 'accounts folded in memory per pass over the log (default 250000)' },
   },
+  readOnly: true,
   async run(context) {
     const maxAccountsPerPass = integerFlag(context.args, 'max-accounts-per-pass', 250_000, 1, 100_000_000)!;
     const config = context.config();

@@ -1,5 +1,7 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
+import type { Writable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import { intervalWhy, whyWriter } from './interval-why.js';
@@ -7,6 +9,7 @@ import type { StopReason } from '../domain/events.js';
 import { toIso } from '../domain/time.js';
 import type { EventStore } from '../store/port.js';
 import { lastPositionOf, replayStream, type ReplayTotals } from './ledger.js';
+import { BufferedOutput, jsonPrinter } from './ledger-format.js';
 import type { AccountView, ReadModel } from './read-model.js';
 
 export interface LedgerInterval {
@@ -156,5 +159,49 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     projectedPosition: (plan.projected?.position ?? 0n).toString(),
     matches: differences.length === 0,
     differences,
+  };
+}
+
+/** An audit whose comparison is planned (so a lagging projection fails before any byte is sent). */
+export interface LedgerStream {
+  /** Writes the ledger JSON (the shape of `replay --json`) to `out` as it is replayed. */
+  write(out: Writable): Promise<void>;
+}
+
+/** The reader of an audit went away: the replay stops instead of filling a buffer nobody reads. */
+export class AuditAbortedError extends Error {
+  override readonly name = 'AuditAbortedError';
+}
+
+/** Longest stretch of folding before other requests get the event loop (ms). */
+const AUDIT_SLICE_MS = 5;
+
+/**
+ * The ledger of one account, streamed: memory stays flat however long the stream is, and the fold
+ * gives the event loop back every few milliseconds so other requests are not held up (SPEC §15).
+ */
+export async function auditStream(options: AuditOptions): Promise<LedgerStream> {
+  const { store, readModel, accountId } = options;
+  const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
+  return {
+    async write(out) {
+      const buffered = new BufferedOutput(out);
+      const printer = jsonPrinter(buffered, accountId);
+      let sliceStart = performance.now();
+      const totals = await replayStream(store, accountId, {
+        sessionStarted: (session) => printer.sessionStarted(session),
+        interval: (interval, toText) => printer.interval(interval, toText),
+        sessionEnded: (session) => printer.sessionEnded(session),
+        async drain() {
+          if (out.destroyed) throw new AuditAbortedError(`audit of ${accountId} abandoned by its reader`);
+          await printer.drain?.();
+          if (performance.now() - sliceStart >= AUDIT_SLICE_MS) {
+            await yieldToLoop();
+            sliceStart = performance.now();
+          }
+        },
+      }, plan.untilPosition);
+      await printer.finish(totals, plan.projected, differencesOf(totals, plan.projected));
+    },
   };
 }

@@ -28,7 +28,17 @@ export class BufferedOutput {
     const text = this.chunks.join('');
     this.chunks = [];
     this.size = 0;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    if (this.stream.destroyed) return;
+    // A destroyed stream never drains: its 'close' ends the wait too.
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done).off('close', done);
+          resolve();
+        };
+        this.stream.once('drain', done).once('close', done);
+      });
+    }
   }
 }
 

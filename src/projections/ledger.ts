@@ -32,7 +32,7 @@ export interface ReplayTotals {
 }
 
 const WITH_INTERVALS: AccrualOptions = { intervals: true, keepSessions: false };
-const DRAIN_EVERY = 4096;
+const DRAIN_EVERY = 1024;
 /** Events read through the port before a long stream switches to the embedded store's large pages. */
 const FIRST_READ = 1000;
 

@@ -24,7 +24,14 @@ export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
 }
 
+/** The read model cannot be trusted now (e.g. its checkpoint is past the store's head): answer 503. */
+export class ReadModelUnavailableError extends Error {
+  override readonly name = 'ReadModelUnavailableError';
+}
+
 export interface ReadModel {
+  /** Why the read model must not be served now, or null when it may; absent: always servable. */
+  problem?(): string | null;
   account(accountId: string): AccountView | null;
   /** Throws InvalidCursorError for a cursor it did not issue. */
   sessions(accountId: string, options: { limit: number; cursor?: string | undefined }): SessionPage;

@@ -22,6 +22,7 @@ export function readModelFacade(parts: FacadeParts): ReadModel {
   return {
     account: (accountId) => parts.query((q) => q.account(accountId)),
     sessions: (accountId, options) => parts.query((q) => q.sessions(accountId, options)),
+    adjustments: (accountId, options) => parts.query((q) => q.adjustments(accountId, options)),
     activeSessions: (options) => parts.query((q) => q.activeSessions(options)),
     position: () => parts.position(),
     waitForPosition(target, timeoutMs) {

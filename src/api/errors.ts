@@ -9,7 +9,8 @@ import { StoreUnavailableError } from '../store/port.js';
 export type ErrorCode =
   | 'VALIDATION_FAILED' | 'INVALID_ACCOUNT_ID' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND'
   | 'NOT_MINING' | 'SESSION_EXPIRED' | 'SESSION_MISMATCH' | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'INTERNAL';
+  | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'INTERNAL'
+  | 'ADJUSTMENT_CONFLICT' | 'INSUFFICIENT_BALANCE' | 'BALANCE_TOO_LARGE';
 
 export interface ErrorBody {
   statusCode: number;

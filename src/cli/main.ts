@@ -19,6 +19,9 @@ const COMMANDS: Record<string, Entry> = {
   verify: { summary: 'replays every account and compares with the projections', load: () => import('./verify.js') },
   token: { summary: 'mints a bearer token with the configured secret', load: () => import('./token.js') },
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
+  adjust: { summary: 'adjusts the balance of one account (a BalanceAdjusted event)', load: () => import('./adjust.js') },
+  import: { summary: 'opening balances from a legacy system, CSV or NDJSON, idempotent', load: () => import('./import.js') },
+  export: { summary: 'one row per session and adjustment, CSV or NDJSON, for accounting', load: () => import('./export.js') },
 };
 
 function toolHelp(): string {

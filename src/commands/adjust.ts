@@ -27,6 +27,8 @@ export interface AdjusterOptions {
   ids: IdGenerator;
   maxAttempts?: number;
   backoff?: (attempt: number) => Promise<void>;
+  /** Decide, never append (`import --dry-run`): a new adjustment comes back created, with written 0. */
+  dryRun?: boolean;
   /** Told after a write, so a command handler's cached state for the stream is dropped. */
   onWritten?: (accountId: string) => void;
 }
@@ -61,6 +63,7 @@ export function createAdjuster(options: AdjusterOptions): Adjuster {
       const actor = decision.adjustment ? (actors.get(decision.adjustment.adjustmentId) ?? null) : null;
       return { accountId, decision, actor, position, written: 0 };
     }
+    if (options.dryRun) return { accountId, decision, actor: context.actor, position, written: 0 };
     const events = decision.events.map((event) => encode(event, ids.next(), isoOf(now), context));
     const result = await store.append(stream, events, revision);
     options.onWritten?.(accountId);

@@ -12,7 +12,10 @@ import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
 import type { ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
+import { createAdjuster } from '../commands/adjust.js';
+import { uuidV7Generator } from '../commands/clock.js';
 import { accountRoutes } from './accounts.js';
+import { adjustmentRoutes } from './adjustments.js';
 import { tokenVerifier } from './auth.js';
 import { clientScriptRoute } from './client-script.js';
 import { installCors } from './cors.js';
@@ -162,6 +165,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       readWaitMs: settings.readWaitMs ?? 2000,
       limiter,
       ...(settings.auditConcurrency === undefined ? {} : { auditConcurrency: settings.auditConcurrency }),
+    });
+    await v1.register(adjustmentRoutes, {
+      prefix: '/adjustments',
+      // After an adjustment the handler's cached state of the stream is one revision behind: drop it.
+      adjuster: createAdjuster({ store: deps.store, clock, ids: uuidV7Generator(clock), onWritten: (accountId) => deps.handler.forget(accountId) }),
+      store: deps.store,
+      readModel: deps.readModel,
+      readWaitMs: settings.readWaitMs ?? 2000,
     });
   }, { prefix: '/v1/accounts/:accountId' });
   return app;

@@ -15,7 +15,8 @@ export interface Principal {
   exp: number;
 }
 
-export type Access = 'command' | 'read';
+/** 'admin': only the admin role (adjustments, SPEC §10). */
+export type Access = 'command' | 'read' | 'admin';
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 // An HMAC-SHA256 is 32 bytes: 43 base64url characters without padding.
@@ -150,6 +151,7 @@ export function tokenVerifier(secret: Buffer, cacheEntries = 10_000): TokenVerif
  * the token may act on. Auditors read and audit any account and run no command.
  */
 export function isAllowed(principal: Principal, accountId: string, access: Access): boolean {
+  if (access === 'admin') return principal.role === 'admin';
   switch (principal.role) {
     case 'admin':
     case 'gateway':

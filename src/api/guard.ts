@@ -48,7 +48,8 @@ function authorize(request: FastifyRequest, verifier: TokenVerifier, clock: Cloc
   }
   const access = request.routeOptions.config.access ?? 'command';
   if (!isAllowed(principal, accountId, access)) {
-    throw new ApiError(403, 'FORBIDDEN', `this token may not ${access === 'read' ? 'read' : 'run commands on'} account ${accountId}`);
+    const what = access === 'read' ? 'read' : access === 'admin' ? 'adjust the balance of' : 'run commands on';
+    throw new ApiError(403, 'FORBIDDEN', `this token may not ${what} account ${accountId}`);
   }
   return principal;
 }

@@ -22,6 +22,9 @@ const COMMANDS: Record<string, Entry> = {
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
   doctor: { summary: 'checks the deployment: store, read model, secret, clock, disk, sweeper', load: () => import('./doctor.js') },
   backup: { summary: 'a consistent online copy of the embedded event store', load: () => import('./backup.js') },
+  adjust: { summary: 'adjusts the balance of one account (a BalanceAdjusted event)', load: () => import('./adjust.js') },
+  import: { summary: 'opening balances from a legacy system, CSV or NDJSON, idempotent', load: () => import('./import.js') },
+  export: { summary: 'one row per session and adjustment, CSV or NDJSON, for accounting', load: () => import('./export.js') },
 };
 
 function toolHelp(): string {

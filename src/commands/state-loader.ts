@@ -17,6 +17,8 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
   const newestFirst: MiningEvent[] = [];
   let revision: bigint | 'no_stream' = 'no_stream';
   let position = 0n;
+  // Adjustments are not session boundaries: a stop followed only by adjustments still ends the read.
+  let onlyAdjustments = true;
   for await (const recorded of store.readStream(stream, { direction: 'backwards' })) {
     const { event } = decode(recorded);
     if (revision === 'no_stream') {
@@ -24,7 +26,8 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
       position = recorded.position;
     }
     newestFirst.push(event);
-    if (event.type === 'MiningStarted' || (event.type === 'MiningStopped' && newestFirst.length === 1)) break;
+    if (event.type === 'MiningStarted' || (event.type === 'MiningStopped' && onlyAdjustments)) break;
+    if (event.type !== 'BalanceAdjusted') onlyAdjustments = false;
   }
   let state = initialState;
   for (let i = newestFirst.length - 1; i >= 0; i--) state = evolve(state, newestFirst[i]!);

@@ -49,6 +49,11 @@ function settle(accrual: AccountAccrual, ledger: SessionLedger, before: SessionA
 /** Applies one event to an account's accrual, in place (the fold is hot in rebuilds). */
 export function applyEvent(accrual: AccountAccrual, event: MiningEvent, options: AccrualOptions = {}): void {
   accrual.events++;
+  // Balance = Σ session earnings + Σ adjustments (SPEC §10); an adjustment touches no session.
+  if (event.type === 'BalanceAdjusted') {
+    accrual.balanceUnits += BigInt(event.data.amountUnits);
+    return;
+  }
   const at = parseIso(event.data.at) as number;
   const current = accrual.active;
   switch (event.type) {

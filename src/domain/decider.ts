@@ -70,6 +70,9 @@ export function evolve(state: MiningState, event: MiningEvent): MiningState {
       if (!state.active || state.active.sessionId !== event.data.sessionId) return { ...state, lastEventAt };
       return { lastEventAt, active: null, lastStopped: closeSession(state.active, at, event.data.reason).session };
     }
+    case 'BalanceAdjusted':
+      // Never changes a session, its credited time or its deadline (SPEC §10).
+      return { ...state, lastEventAt };
   }
 }
 

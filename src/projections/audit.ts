@@ -5,10 +5,10 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import { intervalWhy, whyWriter } from './interval-why.js';
-import type { StopReason } from '../domain/events.js';
+import type { Actor, AdjustmentReason, StopReason } from '../domain/events.js';
 import { toIso } from '../domain/time.js';
 import type { EventStore } from '../store/port.js';
-import { lastPositionOf, replayStream, type ReplayTotals } from './ledger.js';
+import { lastPositionOf, replayStream, type LedgerAdjustment, type ReplayTotals } from './ledger.js';
 import { BufferedOutput, jsonPrinter } from './ledger-format.js';
 import type { AccountView, ReadModel } from './read-model.js';
 
@@ -37,12 +37,41 @@ export interface LedgerSession {
   intervals: LedgerInterval[];
 }
 
+/** An adjustment as the ledger and GET …/adjustments show it (SPEC §10). */
+export interface AdjustmentJson {
+  adjustmentId: string;
+  at: string;
+  /** Signed tokens, 8 decimals. */
+  amount: string;
+  amountUnits: string;
+  reason: AdjustmentReason;
+  note: string;
+  reference: string | null;
+  actor: Actor | null;
+}
+
+export function adjustmentJson(adjustment: Omit<LedgerAdjustment, 'actor'> & { actor: Actor | null }): AdjustmentJson {
+  return {
+    adjustmentId: adjustment.adjustmentId,
+    at: toIso(adjustment.at),
+    amount: formatTokens(adjustment.amountUnits),
+    amountUnits: adjustment.amountUnits.toString(),
+    reason: adjustment.reason,
+    note: adjustment.note,
+    reference: adjustment.reference,
+    actor: adjustment.actor,
+  };
+}
+
 export interface AuditLedger {
   accountId: string;
   streamRevision: string | null;
   events: number;
   /** Oldest first. */
   sessions: LedgerSession[];
+  /** Oldest first; their sum is adjustedUnits, which the balances include. */
+  adjustments: AdjustmentJson[];
+  adjustedUnits: string;
   creditedMs: number;
   replayedBalanceUnits: string;
   projectedBalanceUnits: string;
@@ -133,9 +162,13 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
   const { store, readModel, accountId } = options;
   const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
   const sessions: LedgerSession[] = [];
+  const adjustments: AdjustmentJson[] = [];
   let intervals: LedgerInterval[] = [];
   const why = whyWriter();
   const totals = await replayStream(store, accountId, {
+    adjustment(adjustment) {
+      adjustments.push(adjustmentJson(adjustment));
+    },
     sessionStarted() {
       intervals = [];
     },
@@ -153,6 +186,8 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     streamRevision: totals.streamRevision === null ? null : totals.streamRevision.toString(),
     events: totals.events,
     sessions,
+    adjustments,
+    adjustedUnits: totals.adjustedUnits.toString(),
     creditedMs: totals.creditedMs,
     replayedBalanceUnits: totals.balanceUnits.toString(),
     projectedBalanceUnits: (plan.projected?.balanceUnits ?? 0n).toString(),

@@ -5,7 +5,8 @@ import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import { whyWriter } from './interval-why.js';
 import { formatDuration, toIso } from '../domain/time.js';
-import type { ReplayTotals, LedgerSink } from './ledger.js';
+import { adjustmentJson, type AdjustmentJson } from './audit.js';
+import type { LedgerAdjustment, ReplayTotals, LedgerSink } from './ledger.js';
 import type { AccountView } from './read-model.js';
 
 export class BufferedOutput {
@@ -77,6 +78,14 @@ export interface LedgerPrinter extends LedgerSink {
 }
 
 const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
+const signed = (value: bigint) => `${value > 0n ? '+' : ''}${units(value)}`;
+
+function adjustmentLines(a: LedgerAdjustment): string {
+  const actor = a.actor === null ? 'unknown' : `${a.actor.kind} ${a.actor.id}`;
+  const reference = a.reference === null ? '' : `  reference ${JSON.stringify(a.reference)}`;
+  return `\nAdjustment  ${a.adjustmentId}\n  at ${toIso(a.at)}  ${signed(a.amountUnits)}  ${a.reason}  by ${actor}${reference}\n` +
+    `  note ${JSON.stringify(a.note)}\n`;
+}
 
 export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
@@ -85,6 +94,9 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
   const whyOf = whyWriter();
   let count = 0;
   return {
+    adjustment(adjustment: LedgerAdjustment) {
+      out.write(adjustmentLines(adjustment));
+    },
     sessionStarted(session: SessionAccrual) {
       count++;
       const max = session.maxSessionMs > 0 ? formatDuration(session.maxSessionMs) : 'unlimited';
@@ -107,6 +119,9 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
       if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
       out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
         `${totals.sessions} session${totals.sessions === 1 ? '' : 's'}, credited ${formatDuration(totals.creditedMs)}\n`);
+      if (totals.adjustments > 0) {
+        out.write(`  adjusted           ${signed(totals.adjustedUnits)} in ${totals.adjustments} adjustment${totals.adjustments === 1 ? '' : 's'}\n`);
+      }
       out.write(`  replayed balance   ${units(totals.balanceUnits)}\n`);
       out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
       if (differences.length === 0) out.write('  replay and projection match\n');
@@ -123,8 +138,13 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
   const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
+  // Adjustments are few (an operator's acts): kept and written after the sessions.
+  const adjustments: AdjustmentJson[] = [];
   out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
   return {
+    adjustment(adjustment: LedgerAdjustment) {
+      adjustments.push(adjustmentJson(adjustment));
+    },
     sessionStarted(session: SessionAccrual) {
       out.write(`${sessions++ ? ',' : ''}{"sessionId":${JSON.stringify(session.sessionId)},"startedAt":"${toIso(session.startedAt)}",` +
         `"ratePerHour":"${formatTokens(session.rateUnitsPerHour)}","heartbeatTimeoutMs":${session.heartbeatTimeoutMs},` +
@@ -144,7 +164,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     drain: () => out.drain(),
     async finish(totals, projected, differences) {
       const revision = totals.streamRevision === null ? 'null' : `"${totals.streamRevision}"`;
-      out.write(`],"streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
+      out.write(`],"adjustments":${JSON.stringify(adjustments)},"adjustedUnits":"${totals.adjustedUnits}","streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
         `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
         `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
         `"differences":${JSON.stringify(differences)}}\n`);

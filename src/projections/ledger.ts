@@ -3,12 +3,27 @@
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { streamOf, type MiningEvent } from '../domain/events.js';
+import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../domain/events.js';
+import { parseIso } from '../domain/time.js';
 import type { Interval, SessionAccrual } from '../domain/session.js';
 import type { EventStore } from '../store/port.js';
 import { embeddedStorePath, replayPages } from './replay-reader.js';
 
+/** A BalanceAdjusted as the ledger lists it (SPEC §10). */
+export interface LedgerAdjustment {
+  adjustmentId: string;
+  at: number;
+  amountUnits: bigint;
+  reason: AdjustmentReason;
+  note: string;
+  reference: string | null;
+  /** From the event's metadata; null only when a page reader could not supply it. */
+  actor: Actor | null;
+}
+
 export interface LedgerSink {
+  /** An adjustment, in stream order (so in time order, between or within sessions). */
+  adjustment?(adjustment: LedgerAdjustment): void;
   sessionStarted(session: SessionAccrual): void;
   /** `toText` is the interval's end as the event wrote it, when it is the event's own time (saves formatting). */
   interval(interval: Interval, toText?: string): void;
@@ -29,6 +44,9 @@ export interface ReplayTotals {
   balanceUnits: bigint;
   creditedMs: number;
   active: SessionAccrual | null;
+  /** Σ adjustments (included in balanceUnits) and how many there were. */
+  adjustedUnits: bigint;
+  adjustments: number;
 }
 
 const WITH_INTERVALS: AccrualOptions = { intervals: true, keepSessions: false };
@@ -47,8 +65,21 @@ export async function replayStream(
   let streamRevision: bigint | null = null;
   let lastPosition = 0n;
   let sessions = 0;
+  let adjustedUnits = 0n;
+  let adjustments = 0;
 
-  function fold(event: MiningEvent): void {
+  function fold(event: MiningEvent, actor: Actor | null): void {
+    if (event.type === 'BalanceAdjusted') {
+      applyEvent(accrual, event, WITH_INTERVALS);
+      const d = event.data;
+      const amountUnits = BigInt(d.amountUnits);
+      adjustedUnits += amountUnits;
+      adjustments++;
+      sink.adjustment?.({
+        adjustmentId: d.adjustmentId, at: parseIso(d.at)!, amountUnits, reason: d.reason, note: d.note, reference: d.reference ?? null, actor,
+      });
+      return;
+    }
     const before = accrual.active;
     applyEvent(accrual, event, WITH_INTERVALS);
     if (event.type === 'MiningStarted') {
@@ -74,15 +105,16 @@ export async function replayStream(
       stopped = true;
       break;
     }
-    fold(decode(recorded).event);
+    const { event, metadata } = decode(recorded);
+    fold(event, metadata.actor);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
   }
   if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
     for await (const page of replayPages(path, stream, streamRevision! + 1n, { untilPosition })) {
-      for (const event of page.events) {
-        fold(event);
+      for (let i = 0; i < page.events.length; i++) {
+        fold(page.events[i]!, page.actors?.get(i) ?? null);
         if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
       }
       streamRevision = page.lastRevision!;
@@ -93,6 +125,7 @@ export async function replayStream(
   return {
     events: accrual.events, ignored: accrual.ignored, sessions, streamRevision, lastPosition,
     balanceUnits: accrual.balanceUnits, creditedMs: accrual.creditedMs, active: accrual.active?.session ?? null,
+    adjustedUnits, adjustments,
   };
 }
 

@@ -40,6 +40,22 @@ CREATE TABLE IF NOT EXISTS sessions (
   earned_units         INTEGER NOT NULL,
   PRIMARY KEY (account_id, seq)
 ) WITHOUT ROWID;
+-- Added with BalanceAdjusted (SPEC §10) and created on open: a file from before it held no adjustments,
+-- so it needs no rebuild. Balances in accounts.balance_units already include these.
+CREATE TABLE IF NOT EXISTS adjustments (
+  account_id    TEXT    NOT NULL,
+  seq           INTEGER NOT NULL,
+  adjustment_id TEXT    NOT NULL,
+  at            INTEGER NOT NULL,
+  amount_units  INTEGER NOT NULL,
+  reason        TEXT    NOT NULL,
+  note          TEXT    NOT NULL,
+  reference     TEXT,
+  actor_kind    TEXT    NOT NULL,
+  actor_id      TEXT    NOT NULL,
+  position      INTEGER NOT NULL,
+  PRIMARY KEY (account_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
   position INTEGER NOT NULL,

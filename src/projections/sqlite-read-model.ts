@@ -30,6 +30,7 @@ export function readModelFacade(parts: FacadeParts): ReadModel {
     problem: () => parts.problem?.() ?? null,
     account: (accountId) => query((q) => q.account(accountId)),
     sessions: (accountId, options) => query((q) => q.sessions(accountId, options)),
+    adjustments: (accountId, options) => query((q) => q.adjustments(accountId, options)),
     activeSessions: (options) => query((q) => q.activeSessions(options)),
     position: () => parts.position(),
     waitForPosition(target, timeoutMs) {

@@ -40,6 +40,12 @@ const BENCHMARKS: Benchmark[] = [
     scales: [1],
   },
   {
+    name: 'Gateway ingest in bulk (POST /v1/heartbeats, durable) beside raw better-sqlite3 inserts of the same rows',
+    script: 'bulk',
+    args: (s) => ['--duration', '30', '--accounts', n(100_000, s)],
+    scales: [1],
+  },
+  {
     name: 'Sweeper: memory and start-up, lag with expiries spread over 60 s, burst after an outage',
     script: 'sweeper',
     args: (s) => ['--memory-sessions', n(1_000_000, s), '--sessions', n(100_000, s), '--burst-sessions', n(20_000, s)],

@@ -11,12 +11,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { signToken } from '../src/api/auth.js';
+import { cpuSeconds, freePort, setting, stopChild, waitUntilUp } from './support.js';
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -32,33 +32,9 @@ interface CannonRequest {
 type Autocannon = (options: { url: string; connections: number; duration: number; requests: CannonRequest[] }) => Promise<CannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-function setting(flag: string, env: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${flag}`);
-  const raw = at >= 0 ? process.argv[at + 1] : process.env[env];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} / ${env}: a non-negative integer, got ${raw}`);
-  return value;
-}
-
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const CLOCK_TICKS_PER_S = 100;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** utime + stime of a process and all its threads, in seconds (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
 
 /** CPU seconds of each thread of a process, by thread id (Linux /proc). */
 function threadSeconds(pid: number): Map<string, number> {
@@ -93,26 +69,6 @@ function threadShares(pid: number, before: Map<string, number>, after: Map<strin
   const rest = others.slice(1).reduce((sum, [, seconds]) => sum + seconds, 0);
   const us = (seconds: number) => (requests > 0 ? (seconds * 1e6) / requests : 0);
   return new Map([['main', us(main)], ['busiest other (writer)', us(busiest)], ['rest', us(rest)]]);
-}
-
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((wake) => setTimeout(wake, 50));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** The reference: the least a Fastify POST route can do. */

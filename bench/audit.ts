@@ -1,80 +1,158 @@
-// The auditor's workbench, measured: the hash-chain step per event (what a heartbeat pays), and a
-// checkpoint plus its verification over N events in one store (time, peak RSS, tree nodes held).
-// `npm run build && node dist/bench/audit.js [events]` (default 1,000,000).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
-import { chainMetadata } from '../src/audit/chain.js';
-import { parseCheckpoints, takeCheckpoint, verifyCheckpoints } from '../src/audit/checkpoint.js';
+// Audit under load (SPEC §15): six audits of one 600,000-event account over HTTP, against the real
+// API in this process (store, projector, AUDIT_CONCURRENCY), while other accounts send heartbeats;
+// prints those heartbeats' latency (p50/p99/max) during the audits beside a baseline without them,
+// each audit's time and size, and the process's peak RSS. Audits refused with 503 (the concurrency
+// cap) are retried after Retry-After until all six have been read to the end.
+//   npm run bench:audit -- [--events 600000] [--dir data/bench-audit] [--concurrency 2]
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Registry } from 'prom-client';
+import { buildApp } from '../src/api/app.js';
+import { signToken } from '../src/api/auth.js';
+import { systemClock, uuidV7Generator, virtualClock } from '../src/commands/clock.js';
 import { encode } from '../src/commands/codec.js';
-import { openSqliteStore } from '../src/store/sqlite/store.js';
+import { createCommandHandler } from '../src/commands/handler.js';
+import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
+import { auditStream } from '../src/projections/audit.js';
+import { startProjector } from '../src/projections/projector.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 
-const events = Number(process.argv[2] ?? 1_000_000);
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const ACCOUNT = 'long-stream';
+const SECRET = Buffer.from('bench-audit-secret-that-is-long-enough-0123');
+const OTHERS = 16;
 
-function hashStep(): void {
-  const data = { sessionId: '0190f0e0-0000-7000-8000-000000000001', at: '2026-03-01T10:00:00.000Z' };
-  const metadata = { schemaVersion: 1, recordedAt: data.at, correlationId: 'req-1234', actor: { kind: 'user' as const, id: 'alice' } };
-  let prev: string | null = null;
-  const n = 200_000;
-  for (let i = 0; i < 10_000; i++) prev = chainMetadata('mining-alice', BigInt(i), 'Heartbeat', data, metadata, prev).hash;
-  const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) prev = chainMetadata('mining-alice', BigInt(i), 'Heartbeat', data, metadata, prev).hash;
-  const perEvent = Number(process.hrtime.bigint() - t0) / n / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  // CPU time too: on a shared machine the wall clock also counts other people's work.
-  console.log(`hash chain step (canonicalize + SHA-256 of a heartbeat): ${perEvent.toFixed(2)} µs wall, ${((cpu.user + cpu.system) / n).toFixed(2)} µs CPU per event`);
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-async function checkpoints(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'));
-  try {
-    const store = await openSqliteStore({ path: join(dir, 'events.db') });
-    const context = { actor: { kind: 'user' as const, id: 'bench' }, correlationId: 'bench' };
-    const streams = 1000;
-    const revisions = new Array<bigint>(streams).fill(-1n);
-    const hashes = new Array<string | null>(streams).fill(null);
-    const sessionId = '0190f0e0-0000-7000-8000-000000000001';
-    const t0 = Date.now();
-    for (let written = 0; written < events;) {
-      const s = (written / 1000) % streams;
-      const stream = `mining-bench${s}`;
-      const batch = [];
-      for (let k = 0; k < 1000 && written < events; k++, written++) {
-        const at = toIso(Date.UTC(2026, 0, 1) + written * 30);
-        const event = revisions[s] === -1n && k === 0
-          ? { type: 'MiningStarted' as const, data: { sessionId, accountId: `bench${s}`, at, rateUnitsPerHour: '25000000', heartbeatTimeoutMs: 300000, maxSessionMs: 0 } }
-          : { type: 'Heartbeat' as const, data: { sessionId, at } };
-        const revision = revisions[s]! + 1n + BigInt(k);
-        const encoded = encode(event, `0190f0e0-0000-7000-9000-${String(written).padStart(12, '0')}`, at, context, { stream, revision, prevHash: hashes[s]! });
-        hashes[s] = (encoded.metadata as { hash: string }).hash;
-        batch.push(encoded);
+/** One account: sessions of 1,000 events (start, heartbeats 30 s apart, a user stop). */
+async function generate(path: string, total: number): Promise<void> {
+  const store = await openSqliteStore({ path });
+  const clock = virtualClock(Date.UTC(2024, 0, 1));
+  const ids = uuidV7Generator(clock);
+  const context = { actor: { kind: 'user' as const, id: ACCOUNT }, correlationId: 'bench-audit' };
+  let revision: bigint | 'no_stream' = 'no_stream';
+  let sessionId = '';
+  let inSession = 0;
+  for (let written = 0; written < total;) {
+    const batch = [];
+    for (let i = 0; i < 2000 && written < total; i++, written++) {
+      const at = toIso(clock.advance(30_000));
+      let event: MiningEvent;
+      if (inSession === 0) {
+        sessionId = ids.next();
+        event = { type: 'MiningStarted', data: { sessionId, accountId: ACCOUNT, at, rateUnitsPerHour: '25000000', heartbeatTimeoutMs: 300_000, maxSessionMs: 0 } };
+      } else if (inSession === 999 || written === total - 1) {
+        event = { type: 'MiningStopped', data: { sessionId, at, reason: 'user' } };
+      } else {
+        event = { type: 'Heartbeat', data: { sessionId, at } };
       }
-      const result = await store.append(stream, batch, revisions[s] === -1n ? 'no_stream' : revisions[s]!);
-      revisions[s] = result.nextExpectedRevision;
+      inSession = event.type === 'MiningStopped' ? 0 : inSession + 1;
+      batch.push(encode(event, ids.next(), at, context));
     }
-    console.log(`wrote ${events} chained events in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const key = generateKeyPairSync('ed25519');
-    const rssBefore = process.memoryUsage().rss;
-    const t1 = Date.now();
-    const cpu1 = process.cpuUsage();
-    const checkpoint = await takeCheckpoint(store, key, Date.now());
-    const cpuCheckpoint = process.cpuUsage(cpu1);
-    console.log(`checkpoint over ${checkpoint.size} events: ${((Date.now() - t1) / 1000).toFixed(1)} s wall, ${((cpuCheckpoint.user + cpuCheckpoint.system) / 1e6).toFixed(1)} s CPU`);
-    const t2 = Date.now();
-    const cpu2 = process.cpuUsage();
-    const findings = await verifyCheckpoints(store, parseCheckpoints(JSON.stringify(checkpoint)), key.publicKey);
-    const cpuVerify = process.cpuUsage(cpu2);
-    console.log(`verify --checkpoints' check over ${checkpoint.size} events: ${((Date.now() - t2) / 1000).toFixed(1)} s wall, ${((cpuVerify.user + cpuVerify.system) / 1e6).toFixed(1)} s CPU, problems: ${findings.filter((f) => f.problem).length}`);
-    console.log(`RSS before the checkpoint ${mib(rssBefore)}, now ${mib(process.memoryUsage().rss)}, peak ${mib(process.resourceUsage().maxRSS * 1024)}`);
-    await store.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    revision = (await store.append(streamOf(ACCOUNT), batch, revision)).nextExpectedRevision;
   }
+  await store.close();
 }
 
-hashStep();
-await checkpoints();
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function summary(latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return `${sorted.length} heartbeats, p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted[sorted.length - 1] ?? NaN).toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const events = Number(option('events', '600000'));
+  const concurrency = Number(option('concurrency', '2'));
+  const dir = resolve(option('dir', 'data/bench-audit'));
+  const storePath = join(dir, `events-${events}.db`);
+  if (!existsSync(storePath)) {
+    process.stdout.write(`generating ${events} events for one account in ${storePath} …\n`);
+    await generate(storePath, events);
+  }
+  process.stdout.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores\n`);
+  const store = await openSqliteStore({ path: storePath });
+  const projector = await startProjector({ store, readModelPath: join(dir, `read-${events}.db`) });
+  await projector.caughtUp;
+  const settings = { rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300_000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 2000 };
+  const handler = createCommandHandler({ store, clock: systemClock, ids: uuidV7Generator(systemClock), settings: () => settings });
+  const app = await buildApp({
+    settings: { heartbeatIntervalMs: 30_000, commandRateLimitPerMinute: 0, auditConcurrency: concurrency },
+    store, handler, readModel: projector.readModel, clock: systemClock, secret: SECRET, registry: new Registry(),
+    audit: (accountId) => auditStream({ store, readModel: projector.readModel, accountId }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const token = (claims: { sub?: string; role?: 'auditor' }) => `Bearer ${signToken({ ...claims, ttlSeconds: 3600 }, SECRET, Date.now())}`;
+  const others = Array.from({ length: OTHERS }, (_, i) => ({ id: `other-${i}`, auth: token({ sub: `other-${i}` }) }));
+  for (const o of others) await fetch(`${base}/v1/accounts/${o.id}/mining/start`, { method: 'POST', headers: { authorization: o.auth } });
+
+  let peakRss = 0;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  /** Each other account sends a heartbeat, waits 100 ms, again, until `done()`; latencies in ms. */
+  async function heartbeats(done: () => boolean): Promise<number[]> {
+    const latencies: number[] = [];
+    await Promise.all(others.map(async (o) => {
+      while (!done()) {
+        const began = performance.now();
+        const res = await fetch(`${base}/v1/accounts/${o.id}/mining/heartbeat`, { method: 'POST', headers: { authorization: o.auth } });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - began);
+        if (res.status !== 200) throw new Error(`heartbeat answered ${res.status}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }));
+    return latencies;
+  }
+
+  const baselineEnd = performance.now() + 5000;
+  const baseline = await heartbeats(() => performance.now() > baselineEnd);
+
+  const auditor = token({ role: 'auditor' });
+  let refused = 0;
+  async function audit(): Promise<{ seconds: number; bytes: number }> {
+    const began = performance.now();
+    for (;;) {
+      const res = await fetch(`${base}/v1/accounts/${ACCOUNT}/audit`, { headers: { authorization: auditor } });
+      if (res.status === 503) {
+        refused++;
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+        continue;
+      }
+      if (res.status !== 200) throw new Error(`audit answered ${res.status}`);
+      let bytes = 0;
+      for await (const chunk of res.body!) bytes += (chunk as Uint8Array).length;
+      return { seconds: (performance.now() - began) / 1000, bytes };
+    }
+  }
+  let auditsDone = false;
+  peakRss = 0;
+  const during = heartbeats(() => auditsDone);
+  const auditsBegan = performance.now();
+  const audits = await Promise.all(Array.from({ length: 6 }, () => audit()));
+  const auditsSeconds = (performance.now() - auditsBegan) / 1000;
+  auditsDone = true;
+  const latencies = await during;
+  clearInterval(rssTimer);
+
+  process.stdout.write(`account ${ACCOUNT}: ${events} events; AUDIT_CONCURRENCY ${concurrency}\n`);
+  process.stdout.write(`baseline, no audit running: ${summary(baseline)}\n`);
+  process.stdout.write(`during six audits (${auditsSeconds.toFixed(1)} s, ${refused} answers 503 then retried): ${summary(latencies)}\n`);
+  for (const [i, a] of audits.entries()) process.stdout.write(`  audit ${i + 1}: ${a.seconds.toFixed(1)} s incl. waiting, ${(a.bytes / 1e6).toFixed(1)} MB streamed\n`);
+  process.stdout.write(`peak RSS of the server process during the audits: ${(peakRss / 2 ** 20).toFixed(0)} MB\n`);
+  const p99 = percentile([...latencies].sort((a, b) => a - b), 99);
+  process.stdout.write(`goal: other accounts' heartbeat p99 < 100 ms during the audits -> ${p99 < 100 ? 'met' : 'NOT met'} (shared machine: noisy)\n`);
+  await app.close();
+  await projector.stop();
+  await store.close();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:audit failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

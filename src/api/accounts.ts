@@ -6,12 +6,15 @@ import { AT_DESCRIPTION, parseAt, type AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
-import { ProjectionLagError } from '../projections/audit.js';
+import { PassThrough } from 'node:stream';
+import { AuditAbortedError, ProjectionLagError, type LedgerStream } from '../projections/audit.js';
 import { InvalidCursorError, type ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
-import { ApiError } from './errors.js';
+import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
 import { AuditLedger } from './ledger-schema.js';
-import { AccountParams, errorResponses, nullable, PositionString, ReadQuery, Session, TokenAmount, Units } from './schemas.js';
+import { AccountAnswer, SessionsAnswer } from './answers.js';
+import { AccountParams, errorResponses, ReadQuery } from './schemas.js';
 import { sessionView } from './views.js';
 
 export interface AccountRoutesOptions {
@@ -21,19 +24,14 @@ export interface AccountRoutesOptions {
   heartbeatIntervalMs: number;
   /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
   audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
+  /** Audits running at once in this process (AUDIT_CONCURRENCY); a further one is 503. Default 2. */
+  auditConcurrency?: number;
+  /** The account's command budget; an audit counts against it. */
+  limiter?: RateLimiter;
   /** How long ?minPosition= may wait; SPEC: 2 s. */
   readWaitMs: number;
 }
 
-const AccountAnswer = Type.Object({
-  accountId: Type.String(),
-  balance: TokenAmount,
-  balanceUnits: Units,
-  creditedMs: Type.Integer({ minimum: 0 }),
-  mining: Type.Boolean({ description: 'a session is active and not past its deadline now' }),
-  session: nullable(Session),
-  position: PositionString,
-});
 const SessionsQuery = Type.Object(
   {
     ...ReadQuery.properties,
@@ -46,12 +44,14 @@ const AuditQuery = Type.Object(
   { ...ReadQuery.properties, at: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `the ledger as the store held it then: ${AT_DESCRIPTION}` })) },
   { additionalProperties: false },
 );
-const SessionsAnswer = Type.Object({
-  sessions: Type.Array(Session, { description: 'newest first' }),
-  nextCursor: nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
-});
+function isLedgerStream(value: unknown): value is LedgerStream {
+  return typeof (value as Partial<LedgerStream> | null)?.write === 'function';
+}
+
 export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> = (app, options, done) => {
   const { store, readModel, clock, heartbeatIntervalMs, readWaitMs } = options;
+  const auditConcurrency = options.auditConcurrency ?? 2;
+  let auditsRunning = 0;
 
   /** Read-your-writes: wait until the read model has applied `minPosition`. */
   async function awaitPosition(minPosition: string | undefined): Promise<void> {
@@ -108,15 +108,37 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
   app.get('/audit', {
     config: { access: 'read' },
     schema: { ...common, querystring: AuditQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
-  }, async (request) => {
+  }, async (request, reply) => {
+    const { accountId } = request.params;
     const at = request.query.at === undefined ? undefined : parseAt(request.query.at);
     if (request.query.at !== undefined && at === undefined) throw new ApiError(400, 'VALIDATION_FAILED', `at must be ${AT_DESCRIPTION}`);
-    await awaitPosition(request.query.minPosition);
+    const retryAfter = options.limiter?.take(accountId) ?? 0;
+    if (retryAfter > 0) throw new ApiError(429, 'RATE_LIMITED', `rate limit for ${accountId} reached; retry in ${retryAfter} s`, retryAfter);
+    if (auditsRunning >= auditConcurrency) {
+      throw new ApiError(503, 'UNAVAILABLE', `${auditsRunning} audits are running (AUDIT_CONCURRENCY); retry shortly`, UNAVAILABLE_RETRY_AFTER_S);
+    }
+    auditsRunning++;
+    let streaming = false;
     try {
-      return (await options.audit(request.params.accountId, at === undefined ? undefined : { at })) as Static<typeof AuditLedger>;
-    } catch (error) {
-      if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
-      throw error;
+      await awaitPosition(request.query.minPosition);
+      let ledger: unknown;
+      try {
+        ledger = await options.audit(accountId, at === undefined ? undefined : { at });
+      } catch (error) {
+        if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
+        throw error;
+      }
+      if (!isLedgerStream(ledger)) return ledger as Static<typeof AuditLedger>;
+      const body = new PassThrough();
+      streaming = true;
+      ledger.write(body).then(() => body.end(), (error: unknown) => {
+        if (!(error instanceof AuditAbortedError)) request.log.error({ err: error }, 'audit failed while streaming; the answer was cut short');
+        body.destroy();
+      }).finally(() => auditsRunning--);
+      // The body bypasses the response serializer; its shape is the schema's (replay --json's printer).
+      return reply.type('application/json; charset=utf-8').send(body as never);
+    } finally {
+      if (!streaming) auditsRunning--;
     }
   });
 

@@ -13,11 +13,19 @@ import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
 import type { ReadModel } from '../projections/read-model.js';
 import type { EventStore } from '../store/port.js';
+import { createAdjuster } from '../commands/adjust.js';
+import { uuidV7Generator } from '../commands/clock.js';
 import { accountRoutes } from './accounts.js';
+import { adjustmentRoutes } from './adjustments.js';
 import { tokenVerifier } from './auth.js';
+import { clientScriptRoute } from './client-script.js';
+import { installCors } from './cors.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
+import { errorBody } from './errors.js';
+import { STATUS_CODES } from 'node:http';
 import { installGuard } from './guard.js';
 import { healthRoutes } from './health.js';
+import { heartbeatsRoutes } from './heartbeats.js';
 import { installMetrics, type MetricSources } from './metrics.js';
 import { miningRoutes } from './mining.js';
 import { rateLimiter } from './rate-limit.js';
@@ -33,8 +41,14 @@ export interface ApiSettings {
   bodyLimit?: number;
   /** How long ?minPosition= waits (default 2000 ms, SPEC §5). */
   readWaitMs?: number;
+  /** MAX_CONNECTIONS: open sockets at most (default 10,000); more are closed at once (SPEC §15). */
+  maxConnections?: number;
+  /** AUDIT_CONCURRENCY: audits running at once (default 2); a further one is 503. */
+  auditConcurrency?: number;
   /** /readyz: how far the read model may trail the store (default 10,000 positions). */
   readyMaxLag?: bigint;
+  /** CORS_ORIGINS: exact origins whose pages may call the API (default none). */
+  corsOrigins?: readonly string[];
 }
 
 export interface ApiDeps {
@@ -101,13 +115,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 2048 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // All headers within 10 s (Node's default is 60 s: a slow client held a socket that long), and a
+  // bound on sockets, so a flood of idle connections cannot take the last file descriptors.
+  app.server.headersTimeout = 10_000;
+  app.server.maxConnections = settings.maxConnections ?? 10_000;
 
   installErrorHandling(app);
   installDrain(app);
   installJsonOnly(app);
   installRequestLog(app);
   const metrics = installMetrics(app, deps.registry, deps.metrics ?? {});
+  await installCors(app, settings.corsOrigins ?? []);
   await registerDocs(app);
 
   await app.register(healthRoutes, {
@@ -118,13 +138,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     storeTimeoutMs: 1000,
   });
   await app.register(uiRoutes);
+  await app.register(clientScriptRoute);
+  // One budget per account, whether its heartbeats come one by one or in a gateway's batch.
+  const limiter = rateLimiter(settings.commandRateLimitPerMinute, clock);
+  await app.register(heartbeatsRoutes, {
+    prefix: '/v1',
+    handler: deps.handler,
+    verifier: tokenVerifier(deps.secret),
+    clock,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    limiter,
+    metrics,
+  });
   await app.register(async (v1) => {
     installGuard(v1, tokenVerifier(deps.secret), clock);
     await v1.register(miningRoutes, {
       prefix: '/mining',
       handler: deps.handler,
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
-      limiter: rateLimiter(settings.commandRateLimitPerMinute, clock),
+      limiter,
       metrics,
     });
     await v1.register(accountRoutes, {
@@ -134,9 +166,29 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       audit: deps.audit,
       readWaitMs: settings.readWaitMs ?? 2000,
+      limiter,
+      ...(settings.auditConcurrency === undefined ? {} : { auditConcurrency: settings.auditConcurrency }),
+    });
+    await v1.register(adjustmentRoutes, {
+      prefix: '/adjustments',
+      // After an adjustment the handler's cached state of the stream is one revision behind: drop it.
+      adjuster: createAdjuster({ store: deps.store, clock, ids: uuidV7Generator(clock), onWritten: (accountId) => deps.handler.forget(accountId) }),
+      store: deps.store,
+      readModel: deps.readModel,
+      readWaitMs: settings.readWaitMs ?? 2000,
     });
   }, { prefix: '/v1/accounts/:accountId' });
   return app;
+}
+
+/** Errors of Node's HTTP parser (431, 408, CL+TE, two Content-Lengths) in the error shape of SPEC §5. */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'request headers too large' : status === 408 ? 'request not received in time' : 'malformed HTTP request';
+  const body = JSON.stringify(errorBody(status, 'VALIDATION_FAILED', message));
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**

@@ -4,12 +4,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnavailableError } from '../commands/handler.js';
+import { ReadModelUnavailableError } from '../projections/read-model.js';
 import { StoreUnavailableError } from '../store/port.js';
 
 export type ErrorCode =
   | 'VALIDATION_FAILED' | 'INVALID_ACCOUNT_ID' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND'
   | 'NOT_MINING' | 'SESSION_EXPIRED' | 'SESSION_MISMATCH' | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'INTERNAL';
+  | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'INTERNAL'
+  | 'ADJUSTMENT_CONFLICT' | 'INSUFFICIENT_BALANCE' | 'BALANCE_TOO_LARGE';
 
 export interface ErrorBody {
   statusCode: number;
@@ -48,7 +50,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 /** Maps any error to the status and body the client sees; unknown errors are 500 INTERNAL. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof UnavailableError || error instanceof StoreUnavailableError) {
+  if (error instanceof UnavailableError || error instanceof StoreUnavailableError || error instanceof ReadModelUnavailableError) {
     return new ApiError(503, 'UNAVAILABLE', error.message, UNAVAILABLE_RETRY_AFTER_S);
   }
   const fastifyError = error as Partial<FastifyError> | null;

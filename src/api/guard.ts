@@ -31,7 +31,16 @@ export function installGuard(app: FastifyInstance, verifier: TokenVerifier, cloc
   });
 }
 
+/** Node keeps the first of two Authorization headers; a proxy may use the other: refuse both. */
+function authorizationHeaders(request: FastifyRequest): number {
+  const raw = request.raw.rawHeaders;
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') n++;
+  return n;
+}
+
 function authorize(request: FastifyRequest, verifier: TokenVerifier, clock: Clock): Principal {
+  if (authorizationHeaders(request) > 1) throw new ApiError(400, 'VALIDATION_FAILED', 'more than one Authorization header');
   const principal = verifier.verify(request.headers.authorization, clock.now());
   const accountId = (request.params as { accountId?: unknown }).accountId;
   if (!isValidAccountId(accountId)) {
@@ -39,7 +48,8 @@ function authorize(request: FastifyRequest, verifier: TokenVerifier, clock: Cloc
   }
   const access = request.routeOptions.config.access ?? 'command';
   if (!isAllowed(principal, accountId, access)) {
-    throw new ApiError(403, 'FORBIDDEN', `this token may not ${access === 'read' ? 'read' : 'run commands on'} account ${accountId}`);
+    const what = access === 'read' ? 'read' : access === 'admin' ? 'adjust the balance of' : 'run commands on';
+    throw new ApiError(403, 'FORBIDDEN', `this token may not ${what} account ${accountId}`);
   }
   return principal;
 }

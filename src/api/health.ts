@@ -52,14 +52,18 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRoutesOptions> = (
       summary: 'The store answers and the read model is caught up (503 UNAVAILABLE otherwise)',
       response: { 200: Ready, ...errorResponses },
     },
-  }, async () => {
+  }, async (request) => {
     let head;
     try {
       head = await withTimeout(store.headPosition(), storeTimeoutMs);
     } catch (error) {
-      throw notReady(`event store unreachable: ${(error as Error).message}`);
+      // The reason (an address, a file) goes to the log; an unauthenticated probe learns only the fact.
+      request.log.warn({ err: error }, 'readyz: event store unreachable');
+      throw notReady('event store unreachable');
     }
     if (head === 'timeout') throw notReady(`event store did not answer within ${storeTimeoutMs} ms`);
+    const problem = readModel.problem?.() ?? null;
+    if (problem !== null) throw notReady(problem);
     if (!caughtUp) throw notReady('projector is still catching up with the store');
     const storePosition = head === 'start' ? 0n : head;
     const readPosition = readModel.position();

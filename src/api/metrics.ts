@@ -9,6 +9,8 @@ import type { CommandResult } from '../commands/handler.js';
 export interface ApiMetrics {
   command(type: string, result: CommandResult): void;
   rateLimited(command: string): void;
+  /** One item of POST /v1/heartbeats: ok, or the code it was refused with. */
+  bulkItem(outcome: string): void;
 }
 
 /**
@@ -67,9 +69,11 @@ export function installMetrics(app: FastifyInstance, registry: Registry, sources
   const commands: Tally = new Map();
   const heartbeats: Tally = new Map();
   const refused: Tally = new Map();
+  const bulkItems: Tally = new Map();
   tallyCounter(registry, 'mining_commands_total', 'Commands handled, by command and outcome (ok or the domain error)', ['command', 'outcome'], commands);
   tallyCounter(registry, 'mining_heartbeats_total', 'Heartbeats accepted: recorded, or coalesced under MIN_HEARTBEAT_INTERVAL_MS', ['recorded'], heartbeats);
   tallyCounter(registry, 'mining_rate_limited_total', 'Commands refused with 429 RATE_LIMITED', ['command'], refused);
+  tallyCounter(registry, 'mining_bulk_heartbeats_total', 'Items of POST /v1/heartbeats, by outcome (ok or the refusal code)', ['outcome'], bulkItems);
   const projectorLag = sources.projectorLag;
   gauge(registry, 'mining_projector_lag_events', 'Events in the store beyond the read-model checkpoint',
     projectorLag && (async () => Number(await projectorLag())));
@@ -103,6 +107,10 @@ export function installMetrics(app: FastifyInstance, registry: Registry, sources
     },
     rateLimited(command) {
       bump(refused, command);
+    },
+    bulkItem(outcome) {
+      bump(bulkItems, outcome);
+      if (outcome === 'RATE_LIMITED') bump(refused, 'heartbeat');
     },
   };
 }

@@ -10,7 +10,8 @@ import { actorOf, type Principal } from './auth.js';
 import { ApiError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
-import { AccountParams, errorResponses, PositionString, Session } from './schemas.js';
+import { HeartbeatAnswer, SessionAnswer } from './answers.js';
+import { AccountParams, errorResponses } from './schemas.js';
 import { sessionView } from './views.js';
 
 export interface MiningRoutesOptions {
@@ -28,13 +29,6 @@ const HeartbeatBody = Type.Object(
   { sessionId: Type.Optional({ ...Uuid, description: 'when given, must be the active session' }) },
   { additionalProperties: false, description: 'optional' },
 );
-const SessionAnswer = Type.Object({ accountId: Type.String(), session: Session, position: PositionString });
-const HeartbeatAnswer = Type.Object({
-  accountId: Type.String(),
-  session: Session,
-  recorded: Type.Boolean({ description: 'false when coalesced under MIN_HEARTBEAT_INTERVAL_MS' }),
-  position: PositionString,
-});
 
 function domainError(code: DomainErrorCode, result: CommandResult): ApiError {
   switch (code) {

@@ -6,6 +6,15 @@ import type { Logger } from '../config/logger.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
+const SECRET_QUERY = /([?&](?:access_token|token)=)[^&#]*/gi;
+const MAX_LOGGED_URL = 512;
+
+/** The URL as logged: token query values redacted, and cut short (SPEC §15). */
+export function loggedUrl(url: string): string {
+  const redacted = url.replace(SECRET_QUERY, '$1[redacted]');
+  return redacted.length > MAX_LOGGED_URL ? `${redacted.slice(0, MAX_LOGGED_URL)}…` : redacted;
+}
+
 export function installRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     void reply.header('x-request-id', request.id);
@@ -19,7 +28,7 @@ export function installRequestLog(app: FastifyInstance): void {
     const status = reply.statusCode;
     const level: Level = status === 503 ? 'warn' : status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
     if (on[level]) {
-      request.log[level]({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
+      request.log[level]({ method: request.method, url: loggedUrl(request.url), statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
     }
     done();
   });

@@ -1,9 +1,10 @@
 // The signing secret: JWT_SECRET when set, otherwise `<DATA_DIR>/jwt-secret`, created once with
 // mode 0600. `serve` and `token` resolve it the same way, so a minted token works with the server.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config.js';
+import { ensureDirectory } from '../config/files.js';
 
 export const SECRET_FILE = 'jwt-secret';
 const MIN_SECRET_LENGTH = 32;
@@ -56,7 +57,7 @@ export function resolveSecret(options: { jwtSecret: string | undefined; dataDir:
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw asConfigError(error, path);
   }
   try {
-    mkdirSync(options.dataDir, { recursive: true });
+    ensureDirectory(options.dataDir);
     const created = createSecretFile(path);
     const resolved = readSecretFile(path);
     return created ? { ...resolved, source: 'created' } : resolved;

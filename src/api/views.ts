@@ -2,8 +2,11 @@
 // The rules themselves (deadline, earnings) come from src/domain; nothing is re-derived here.
 import { formatTokens } from '../domain/money.js';
 import { deadlineOf, sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
-import { isoOf as toIso } from '../domain/events.js';
+import { isoFormatter } from '../commands/iso-text.js';
 import type { SessionBody } from './schemas.js';
+
+// Session times of one request are mostly within the same few seconds as the last request's.
+const toIso = isoFormatter();
 
 export function sessionView(session: SessionAccrual, heartbeatIntervalMs: number): SessionBody {
   const earnedUnits = sessionEarnedUnits(session);

@@ -57,6 +57,10 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, posit
     }
     // An empty value would silently mean the default; say so instead.
     if (variable && value === '') throw new UsageError(`--${name} needs a value`);
+    // `token --sub a --sub b` signed b: a flag that takes one value takes it once.
+    if (variable ? parsed.config[variable] !== undefined : spec.type === 'string' && parsed.flags[name] !== undefined) {
+      throw new UsageError(`--${name} given more than once`);
+    }
     if (variable) parsed.config[variable] = value as string;
     else parsed.flags[name] = value;
   }

@@ -25,5 +25,7 @@ export interface CliCommand {
   usage: string;
   flags: Record<string, FlagSpec>;
   positionals?: { min: number; max: number };
+  /** Reads only (SPEC §15): configuration creates no directory and the store is opened read-only. */
+  readOnly?: boolean;
   run(context: CliContext): Promise<number>;
 }

@@ -2,6 +2,7 @@
 import { ConfigError, CONFIG_VARIABLES, flagOf, loadConfig, type Config } from '../config/config.js';
 import { parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, type CliCommand, type CliContext } from './command.js';
+import { StartupError } from '../config/files.js';
 
 interface Entry {
   summary: string;
@@ -22,6 +23,9 @@ const COMMANDS: Record<string, Entry> = {
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
   doctor: { summary: 'checks the deployment: store, read model, secret, clock, disk, sweeper', load: () => import('./doctor.js') },
   backup: { summary: 'a consistent online copy of the embedded event store', load: () => import('./backup.js') },
+  adjust: { summary: 'adjusts the balance of one account (a BalanceAdjusted event)', load: () => import('./adjust.js') },
+  import: { summary: 'opening balances from a legacy system, CSV or NDJSON, idempotent', load: () => import('./import.js') },
+  export: { summary: 'one row per session and adjustment, CSV or NDJSON, for accounting', load: () => import('./export.js') },
 };
 
 function toolHelp(): string {
@@ -91,12 +95,16 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
       stdout,
       stderr,
       stopSignal: options.stopSignal ?? new Promise<string>(() => undefined),
-      config: () => (config ??= loadConfig({ ...env, ...args.config })),
+      config: () => (config ??= loadConfig({ ...env, ...args.config }, { readOnly: command.readOnly === true })),
     };
     return await command.run(context);
   } catch (error) {
     if (error instanceof UsageError) {
       stderr.write(`mining-ledger ${name}: ${error.message}\nUsage: mining-ledger ${command.usage}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof StartupError) {
+      stderr.write(`mining-ledger ${name}: cannot start: ${error.message}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {

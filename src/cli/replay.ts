@@ -21,6 +21,7 @@ export const command: CliCommand = {
     at: { type: 'string', value: '<ISO|position>', description: 'the ledger as the store held it then: events up to that position, or recorded at or before that time' },
   },
   positionals: { min: 1, max: 1 },
+  readOnly: true,
   async run(context) {
     const accountId = context.args.positionals[0]!;
     if (!isValidAccountId(accountId)) {

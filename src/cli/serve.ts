@@ -8,7 +8,7 @@ import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../commands/handler.js';
 import { miningSettingsOf, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
-import { auditAccount } from '../projections/audit.js';
+import { auditStream } from '../projections/audit.js';
 import { startProjector, type Projector } from '../projections/projector.js';
 import type { ReadModel } from '../projections/read-model.js';
 import { openReadModel } from '../projections/sqlite-read-model.js';
@@ -39,7 +39,11 @@ async function startParts(config: Config, logger: Logger, registry: Registry, fl
     projector = flags.projector ? await startProjector({ store, readModelPath: config.readModelPath, logger, registry }) : undefined;
     const readModel = projector ? projector.readModel : openReadModel(config.readModelPath);
     const sweeper = flags.sweeper
-      ? await startSweeper({ store, handler, clock, intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs, logger, registry, readModel })
+      ? await startSweeper({
+        store, handler, clock, intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs, logger, registry,
+        // A read model that is not servable (SPEC §15) is no seed either: the sweeper reads the store.
+        ...(projector?.problem() ? {} : { readModel }),
+      })
       : undefined;
     void sweeper?.failure.then((error) =>
       logger.error({ err: error }, 'sweeper stopped following the store; balances stay exact, stops are recorded late until a restart'));
@@ -80,10 +84,13 @@ export const command: CliCommand = {
     const parts = await startParts(config, logger, registry, flags);
     const { store, readModel, handler } = parts;
     const app = await buildApp({
-      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute },
+      settings: {
+        heartbeatIntervalMs: config.heartbeatIntervalMs, commandRateLimitPerMinute: config.commandRateLimitPerMinute,
+        auditConcurrency: config.auditConcurrency, maxConnections: config.maxConnections, corsOrigins: config.corsOrigins,
+      },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,
-      audit: (accountId, query) => auditAccount({ store, readModel, accountId, at: query?.at }),
+      audit: (accountId, query) => auditStream({ store, readModel, accountId, at: query?.at }),
       ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
       metrics: {
         ...(parts.projector ? {} : {

@@ -41,6 +41,7 @@ export const command: CliCommand = {
     checkpoints: { type: 'string', value: 'FILE', description: 'checkpoints (from `checkpoint`) to check: signatures and tree heads' },
     'public-key': { type: 'string', value: 'PEM_FILE', description: "the checkpoints' public key (default: the key in DATA_DIR)" },
   },
+  readOnly: true,
   async run(context) {
     const maxAccountsPerPass = integerFlag(context.args, 'max-accounts-per-pass', 250_000, 1, 100_000_000)!;
     const config = context.config();

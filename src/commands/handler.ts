@@ -1,11 +1,12 @@
 // The command handler: load state, decide, append with the expected revision, retry only on a
 // revision conflict. Shared by the API and the sweeper.
 import { decide, evolve, type Decision, type MiningCommand, type MiningState } from '../domain/decider.js';
-import { isoOf, streamOf } from '../domain/events.js';
+import { streamOf } from '../domain/events.js';
 import type { SessionAccrual } from '../domain/session.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
 import { encode, type CommandContext } from './codec.js';
+import { isoFormatter } from './iso-text.js';
 import { keyedQueue } from './keyed-queue.js';
 import { loadState, stateCache, type LoadedState } from './state-loader.js';
 
@@ -87,13 +88,14 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const backoff = options.backoff ?? jitter;
   const cache = stateCache(options.cacheEntries);
   const queue = keyedQueue();
+  const isoOf = isoFormatter();
 
   async function attempt(accountId: string, stream: string, request: CommandRequest, context: CommandContext): Promise<CommandResult> {
     const cached = cache.get(stream);
     let loaded: LoadedState = cached ?? (await loadState(store, stream));
     const now = clock.now();
     const settings = options.settings();
-    const decideOn = (from: LoadedState) => decide(from.state, toCommand(accountId, request, now, settings, () => ids.next()));
+    const decideOn = (from: LoadedState) => decide(from.state, toCommand(accountId, request, now, settings, () => ids.next()), isoOf);
     let decision = decideOn(loaded);
     // A write is checked by its expected revision; an answer that writes nothing is checked here,
     // or a cache that missed another process's commit would answer from the past.

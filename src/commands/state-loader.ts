@@ -21,6 +21,8 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
   let revision: bigint | 'no_stream' = 'no_stream';
   let position = 0n;
   let lastHash: string | null = null;
+  // Adjustments are not session boundaries: a stop followed only by adjustments still ends the read.
+  let onlyAdjustments = true;
   for await (const recorded of store.readStream(stream, { direction: 'backwards' })) {
     const { event, metadata } = decode(recorded);
     if (revision === 'no_stream') {
@@ -29,7 +31,8 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
       lastHash = metadata.hash ?? eventHash(recorded);
     }
     newestFirst.push(event);
-    if (event.type === 'MiningStarted' || (event.type === 'MiningStopped' && newestFirst.length === 1)) break;
+    if (event.type === 'MiningStarted' || (event.type === 'MiningStopped' && onlyAdjustments)) break;
+    if (event.type !== 'BalanceAdjusted') onlyAdjustments = false;
   }
   let state = initialState;
   for (let i = newestFirst.length - 1; i >= 0; i--) state = evolve(state, newestFirst[i]!);

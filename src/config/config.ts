@@ -1,7 +1,8 @@
 // The one place that reads the environment. Every value is validated; a bad one names its variable.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MoneyError, parseTokenAmount } from '../domain/money.js';
+import { ensureDirectory } from './files.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -29,6 +30,12 @@ export interface Config {
   kafkaBrokers: string[];
   kafkaTopic: string;
   logLevel: LogLevel;
+  /** CORS_ORIGINS: exact origins (scheme://host[:port]) whose pages may call the API. */
+  corsOrigins: string[];
+  /** AUDIT_CONCURRENCY: audits one process runs at once (SPEC §15). */
+  auditConcurrency: number;
+  /** MAX_CONNECTIONS: open sockets one `serve` accepts (SPEC §15). */
+  maxConnections: number;
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -36,6 +43,8 @@ export const CONFIG_VARIABLES = [
   'EVENT_STORE_URL', 'READ_MODEL_PATH', 'DATA_DIR', 'HOST', 'PORT', 'JWT_SECRET', 'MINING_RATE_PER_HOUR',
   'HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TIMEOUT_MS', 'MAX_SESSION_MS', 'MIN_HEARTBEAT_INTERVAL_MS',
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
+  'CORS_ORIGINS',
+  'AUDIT_CONCURRENCY', 'MAX_CONNECTIONS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -66,7 +75,7 @@ function writablePath(name: ConfigVariable, file: string, readOnly = false): voi
   if (readOnly) return;
   const dir = dirname(file);
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new ConfigError(`${name}: directory ${dir} is not writable (${(error as Error).message})`);
@@ -76,12 +85,44 @@ function writablePath(name: ConfigVariable, file: string, readOnly = false): voi
 /** sqlite:<path>, esdb://…, esdb+discover://… or postgres://… (postgresql://…) */
 export function validateEventStoreUrl(url: string): void {
   if (url.startsWith('sqlite:')) {
-    if (url.slice('sqlite:'.length).length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
+    const path = url.slice('sqlite:'.length);
+    if (path.length === 0) throw new ConfigError('EVENT_STORE_URL: sqlite: needs a path, e.g. sqlite:./data/events.db');
+    // An in-memory database would lose every acknowledged event at exit: a store must be a file.
+    if (path === ':memory:' || path.startsWith('file:')) throw new ConfigError(`EVENT_STORE_URL: "${url}" is not a file path; a store must be a file`);
     return;
   }
-  if (/^esdb(\+discover)?:\/\/[^/\s]+/.test(url)) return;
+  const esdb = /^esdb(\+discover)?:\/\/(?:[^@/\s]*@)?([^/?\s]+)/.exec(url);
+  if (esdb) {
+    for (const host of esdb[2]!.split(',')) {
+      const port = /:([0-9]+)$/.exec(host)?.[1];
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+        throw new ConfigError(`EVENT_STORE_URL: port ${port} in "${url}" is not between 1 and 65535`);
+      }
+      if (/:[^0-9\]]*$/.test(host) && !/\]$/.test(host) && port === undefined) throw new ConfigError(`EVENT_STORE_URL: "${host}" has no valid port`);
+    }
+    return;
+  }
   if (/^postgres(ql)?:\/\/[^/\s]+/.test(url)) return;
   throw new ConfigError(`EVENT_STORE_URL must start with sqlite:, esdb://, esdb+discover:// or postgres://, got "${url}"`);
+}
+
+/** Comma-separated exact origins, as a browser sends them in `Origin`; never a wildcard. */
+export function parseCorsOrigins(raw: string): string[] {
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin.includes('*')) throw new ConfigError(`CORS_ORIGINS: "${origin}" is a wildcard; list exact origins, e.g. https://app.example.com`);
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      const hint = url && (url.protocol === 'http:' || url.protocol === 'https:') ? ` (did you mean ${url.origin}?)` : '';
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin: scheme://host[:port], no path or trailing slash${hint}`);
+    }
+  }
+  return [...new Set(origins)];
 }
 
 export function loadConfig(source: Source = process.env, options: { readOnly?: boolean } = {}): Config {
@@ -151,6 +192,9 @@ export function loadConfig(source: Source = process.env, options: { readOnly?: b
     kafkaBrokers,
     kafkaTopic,
     logLevel: logLevel as LogLevel,
+    corsOrigins: parseCorsOrigins(text(source, 'CORS_ORIGINS', '')),
+    auditConcurrency: integer(source, 'AUDIT_CONCURRENCY', 2, 1, 64),
+    maxConnections: integer(source, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
   };
 }
 

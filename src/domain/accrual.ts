@@ -8,6 +8,8 @@ export interface SessionLedger {
   session: SessionAccrual;
   /** Present only when the fold was asked to keep intervals (the auditor's ledger). */
   intervals: Interval[];
+  /** sessionEarnedUnits(session) as of the last step, when a step computed it. */
+  earnedUnits?: bigint;
 }
 
 export interface AccountAccrual {
@@ -31,34 +33,27 @@ export function emptyAccrual(): AccountAccrual {
   return { sessions: [], active: null, balanceUnits: 0n, creditedMs: 0, events: 0, ignored: 0 };
 }
 
-// The earnings of the last session settled: the next heartbeat's "before" is that session, so each
-// step computes one product of bigints instead of two.
-let earnedFor: SessionAccrual | null = null;
-let earnedCreditedMs = 0;
-let earnedRate = 0n;
-let earned = 0n;
-
-function earnedOf(session: SessionAccrual): bigint {
-  // Checked by value too: a caller may hand in a session object it changes in place.
-  if (session !== earnedFor || session.creditedMs !== earnedCreditedMs || session.rateUnitsPerHour !== earnedRate) {
-    earnedFor = session;
-    earnedCreditedMs = session.creditedMs;
-    earnedRate = session.rateUnitsPerHour;
-    earned = sessionEarnedUnits(session);
-  }
-  return earned;
-}
-
-function settle(accrual: AccountAccrual, before: SessionAccrual, after: SessionAccrual): void {
+/**
+ * Moves the totals by the session's step. The ledger remembers its session's earnings, so each step
+ * computes one product of bigints instead of two (and the core keeps no state of its own).
+ */
+function settle(accrual: AccountAccrual, ledger: SessionLedger, before: SessionAccrual, after: SessionAccrual): void {
   if (after.creditedMs === before.creditedMs && after.rateUnitsPerHour === before.rateUnitsPerHour) return;
   accrual.creditedMs += after.creditedMs - before.creditedMs;
-  const earnedBefore = earnedOf(before);
-  accrual.balanceUnits += earnedOf(after) - earnedBefore;
+  const earnedBefore = ledger.earnedUnits ?? sessionEarnedUnits(before);
+  const earnedAfter = sessionEarnedUnits(after);
+  ledger.earnedUnits = earnedAfter;
+  accrual.balanceUnits += earnedAfter - earnedBefore;
 }
 
 /** Applies one event to an account's accrual, in place (the fold is hot in rebuilds). */
 export function applyEvent(accrual: AccountAccrual, event: MiningEvent, options: AccrualOptions = {}): void {
   accrual.events++;
+  // Balance = Σ session earnings + Σ adjustments (SPEC §10); an adjustment touches no session.
+  if (event.type === 'BalanceAdjusted') {
+    accrual.balanceUnits += BigInt(event.data.amountUnits);
+    return;
+  }
   const at = parseIso(event.data.at) as number;
   const current = accrual.active;
   switch (event.type) {
@@ -83,7 +78,7 @@ export function applyEvent(accrual: AccountAccrual, event: MiningEvent, options:
       const step = event.type === 'Heartbeat' ? recordHeartbeat(before, at) : closeSession(before, at, event.data.reason);
       current.session = step.session;
       if (options.intervals) current.intervals.push(step.interval);
-      settle(accrual, before, step.session);
+      settle(accrual, current, before, step.session);
       if (event.type === 'MiningStopped') accrual.active = null;
     }
   }

@@ -1,10 +1,10 @@
 // The decider: initial state, evolve, decide. One pure function of state, command and time,
 // shared by the API and the sweeper. Time and ids arrive as arguments.
-import { isoOf, type MiningEvent, type StopReason } from './events.js';
+import type { MiningEvent, StopReason } from './events.js';
 import {
   closeSession, deadlineOf, expiryReasonOf, isExpired, openSession, recordHeartbeat, type SessionAccrual,
 } from './session.js';
-import { parseIso } from './time.js';
+import { parseIso, toIso } from './time.js';
 
 export interface MiningState {
   /** Time of the stream's last event: a command's clock never reads earlier than this. */
@@ -70,15 +70,22 @@ export function evolve(state: MiningState, event: MiningEvent): MiningState {
       if (!state.active || state.active.sessionId !== event.data.sessionId) return { ...state, lastEventAt };
       return { lastEventAt, active: null, lastStopped: closeSession(state.active, at, event.data.reason).session };
     }
+    case 'BalanceAdjusted':
+      // Never changes a session, its credited time or its deadline (SPEC §10).
+      return { ...state, lastEventAt };
   }
 }
 
-function stopAtDeadline(session: SessionAccrual): MiningEvent {
+function stopAtDeadline(session: SessionAccrual, isoOf: (ms: number) => string): MiningEvent {
   const reason: StopReason = expiryReasonOf(session);
   return { type: 'MiningStopped', data: { sessionId: session.sessionId, at: isoOf(deadlineOf(session)), reason } };
 }
 
-export function decide(state: MiningState, command: MiningCommand): Decision {
+/**
+ * `isoOf` formats event times; the shell may pass a faster one that gives the same text as toIso
+ * (src/commands/iso-text.ts), so the decision stays a pure function of state, command and time.
+ */
+export function decide(state: MiningState, command: MiningCommand, isoOf: (ms: number) => string = toIso): Decision {
   // Within a stream time never goes backwards: a clock behind the last event uses the event's time.
   const now = state.lastEventAt === null ? command.now : Math.max(command.now, state.lastEventAt);
   const active = state.active;
@@ -97,11 +104,11 @@ export function decide(state: MiningState, command: MiningCommand): Decision {
       };
       if (!active) return { events: [started], created: true };
       if (!isExpired(active, now)) return { events: [], created: false };
-      return { events: [stopAtDeadline(active), started], created: true };
+      return { events: [stopAtDeadline(active, isoOf), started], created: true };
     }
     case 'heartbeat': {
       if (!active) return { events: [], error: 'NOT_MINING' };
-      if (isExpired(active, now)) return { events: [stopAtDeadline(active)], error: 'SESSION_EXPIRED' };
+      if (isExpired(active, now)) return { events: [stopAtDeadline(active, isoOf)], error: 'SESSION_EXPIRED' };
       if (command.sessionId !== undefined && command.sessionId !== active.sessionId) {
         return { events: [], error: 'SESSION_MISMATCH' };
       }
@@ -110,12 +117,12 @@ export function decide(state: MiningState, command: MiningCommand): Decision {
     }
     case 'stop': {
       if (!active) return { events: [], error: 'NOT_MINING' };
-      if (isExpired(active, now)) return { events: [stopAtDeadline(active)] };
+      if (isExpired(active, now)) return { events: [stopAtDeadline(active, isoOf)] };
       return { events: [{ type: 'MiningStopped', data: { sessionId: active.sessionId, at: isoOf(now), reason: 'user' } }] };
     }
     case 'expire': {
       if (!active || !(now > deadlineOf(active) + command.graceMs)) return { events: [] };
-      return { events: [stopAtDeadline(active)] };
+      return { events: [stopAtDeadline(active, isoOf)] };
     }
   }
 }

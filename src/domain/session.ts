@@ -2,7 +2,6 @@
 // the projector and the auditor's ledger. Nothing else in the project re-states them.
 import { earnedUnits } from './money.js';
 import type { StopReason } from './events.js';
-import { formatDuration } from './time.js';
 
 export interface SessionAccrual {
   readonly sessionId: string;
@@ -21,14 +20,29 @@ export interface SessionAccrual {
   readonly reason: StopReason | null;
 }
 
-/** One stretch between two presence points (or from the last one to the deadline) and its verdict. */
+/**
+ * Why an interval was credited or not: within the timeout, clipped at the maximum length, a gap
+ * beyond the timeout (offline), or the uncredited stretch to a timeout or max-duration deadline.
+ */
+export type IntervalVerdict = 'offline' | 'clipped' | 'within' | 'timeout' | 'max_duration';
+/** What ended the interval: a heartbeat, a user's stop, or a stop at the deadline. */
+export type IntervalEnd = 'heartbeat' | 'user stop' | 'stop';
+
+/**
+ * One stretch between two presence points (or from the last one to the deadline) and its verdict,
+ * as data: the ledger printers put it into words (src/projections/interval-why.ts).
+ */
 export interface Interval {
   readonly from: number;
   readonly to: number;
   readonly ms: number;
   readonly creditedMs: number;
   readonly credited: boolean;
-  readonly why: string;
+  readonly verdict: IntervalVerdict;
+  readonly end: IntervalEnd;
+  /** The session's T and M, which the verdict was judged against. */
+  readonly timeoutMs: number;
+  readonly maxSessionMs: number;
 }
 
 export interface SessionStart {
@@ -81,65 +95,21 @@ export function sessionEarnedUnits(session: SessionAccrual): bigint {
   return earnedUnits(session.creditedMs, session.rateUnitsPerHour);
 }
 
-type Verdict = 'offline' | 'clipped' | 'within' | 'timeout' | 'max_duration';
-
-type Kind = 'heartbeat' | 'user stop' | 'stop';
-let lastWhy: { verdict: Verdict; kind: Kind; timeoutMs: number; maxSessionMs: number; ms: number; text: string } | null = null;
-
-/**
- * An interval whose explanation is written only when someone reads it: the projector and the
- * decider fold millions of heartbeats and never ask why, the auditor's ledger always does.
- */
-class ExplainedInterval implements Interval {
-  constructor(
-    readonly from: number,
-    readonly to: number,
-    readonly ms: number,
-    readonly creditedMs: number,
-    readonly credited: boolean,
-    private readonly verdict: Verdict,
-    private readonly kind: Kind,
-    private readonly timeoutMs: number,
-    private readonly maxSessionMs: number,
-  ) {}
-
-  get why(): string {
-    // Consecutive intervals mostly share their explanation: the last one is kept and handed out again.
-    const last = lastWhy;
-    if (last !== null && last.verdict === this.verdict && last.kind === this.kind && last.timeoutMs === this.timeoutMs &&
-      last.maxSessionMs === this.maxSessionMs && (this.verdict !== 'offline' || last.ms === this.ms)) {
-      return last.text;
-    }
-    const text = this.explain();
-    lastWhy = { verdict: this.verdict, kind: this.kind, timeoutMs: this.timeoutMs, maxSessionMs: this.maxSessionMs, ms: this.ms, text };
-    return text;
-  }
-
-  private explain(): string {
-    const timeout = formatDuration(this.timeoutMs);
-    switch (this.verdict) {
-      case 'offline': return `gap ${formatDuration(this.ms)} > timeout ${timeout}: offline, not credited`;
-      case 'clipped': return `${this.kind} within timeout, clipped at max session length ${formatDuration(this.maxSessionMs)}`;
-      case 'within': return `${this.kind} within timeout ${timeout}`;
-      case 'timeout': return `no heartbeat within timeout ${timeout}: offline until the deadline, not credited`;
-      case 'max_duration': return `max session length ${formatDuration(this.maxSessionMs)} reached: not credited after the last heartbeat`;
-    }
-  }
-
-  toJSON() {
-    return { from: this.from, to: this.to, ms: this.ms, creditedMs: this.creditedMs, credited: this.credited, why: this.why };
-  }
+function intervalOf(
+  from: number, to: number, ms: number, creditedMs: number, credited: boolean,
+  verdict: IntervalVerdict, end: IntervalEnd, session: SessionAccrual,
+): Interval {
+  return { from, to, ms, creditedMs, credited, verdict, end, timeoutMs: session.heartbeatTimeoutMs, maxSessionMs: session.maxSessionMs };
 }
 
 /** The verdict on the gap from the last presence point to a new one at `to`. */
 export function presenceInterval(session: SessionAccrual, to: number, kind: 'heartbeat' | 'user stop'): Interval {
   const from = session.lastPresenceAt;
   const ms = Math.max(0, to - from);
-  const { heartbeatTimeoutMs: timeout, maxSessionMs } = session;
-  if (ms > timeout) return new ExplainedInterval(from, to, ms, 0, false, 'offline', kind, timeout, maxSessionMs);
+  if (ms > session.heartbeatTimeoutMs) return intervalOf(from, to, ms, 0, false, 'offline', kind, session);
   const creditedMs = Math.max(0, Math.min(to, maxEndOf(session)) - from);
-  const verdict: Verdict = creditedMs < ms ? 'clipped' : 'within';
-  return new ExplainedInterval(from, to, ms, creditedMs, verdict === 'within' || creditedMs > 0, verdict, kind, timeout, maxSessionMs);
+  const verdict: IntervalVerdict = creditedMs < ms ? 'clipped' : 'within';
+  return intervalOf(from, to, ms, creditedMs, verdict === 'within' || creditedMs > 0, verdict, kind, session);
 }
 
 /**
@@ -204,7 +174,7 @@ export function closeSession(
   const from = session.lastPresenceAt;
   const ms = Math.max(0, at - from);
   return {
-    interval: new ExplainedInterval(from, Math.max(from, at), ms, 0, false, reason, 'stop', session.heartbeatTimeoutMs, session.maxSessionMs),
+    interval: intervalOf(from, Math.max(from, at), ms, 0, false, reason, 'stop', session),
     session: advanced(session, session.lastPresenceAt, session.lastHeartbeatAt, session.heartbeats, session.creditedMs, at, reason),
   };
 }

@@ -2,12 +2,16 @@
 // store, never from the read model, then set beside what the projection holds.
 import { positionAt, type AtPoint } from '../audit/at.js';
 import { chainJson, type ChainJson } from '../audit/chain.js';
+import type { Writable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
-import type { StopReason } from '../domain/events.js';
+import { intervalWhy, whyWriter } from './interval-why.js';
+import type { Actor, AdjustmentReason, StopReason } from '../domain/events.js';
 import { toIso } from '../domain/time.js';
 import type { EventStore } from '../store/port.js';
-import { lastPositionOf, replayStream, type ReplayTotals } from './ledger.js';
+import { lastPositionOf, replayStream, type LedgerAdjustment, type ReplayTotals } from './ledger.js';
+import { BufferedOutput, jsonPrinter } from './ledger-format.js';
 import type { AccountView, ReadModel } from './read-model.js';
 
 export interface LedgerInterval {
@@ -37,12 +41,41 @@ export interface LedgerSession {
   stopRecordedAt?: string | null;
 }
 
+/** An adjustment as the ledger and GET …/adjustments show it (SPEC §10). */
+export interface AdjustmentJson {
+  adjustmentId: string;
+  at: string;
+  /** Signed tokens, 8 decimals. */
+  amount: string;
+  amountUnits: string;
+  reason: AdjustmentReason;
+  note: string;
+  reference: string | null;
+  actor: Actor | null;
+}
+
+export function adjustmentJson(adjustment: Omit<LedgerAdjustment, 'actor'> & { actor: Actor | null }): AdjustmentJson {
+  return {
+    adjustmentId: adjustment.adjustmentId,
+    at: toIso(adjustment.at),
+    amount: formatTokens(adjustment.amountUnits),
+    amountUnits: adjustment.amountUnits.toString(),
+    reason: adjustment.reason,
+    note: adjustment.note,
+    reference: adjustment.reference,
+    actor: adjustment.actor,
+  };
+}
+
 export interface AuditLedger {
   accountId: string;
   streamRevision: string | null;
   events: number;
   /** Oldest first. */
   sessions: LedgerSession[];
+  /** Oldest first; their sum is adjustedUnits, which the balances include. */
+  adjustments: AdjustmentJson[];
+  adjustedUnits: string;
   creditedMs: number;
   replayedBalanceUnits: string;
   projectedBalanceUnits: string;
@@ -66,10 +99,10 @@ export class ProjectionLagError extends Error {
   override readonly name = 'ProjectionLagError';
 }
 
-export function ledgerInterval(interval: Interval): LedgerInterval {
+export function ledgerInterval(interval: Interval, why: (interval: Interval) => string = intervalWhy): LedgerInterval {
   return {
     from: toIso(interval.from), to: toIso(interval.to), ms: interval.ms,
-    credited: interval.credited, creditedMs: interval.creditedMs, why: interval.why,
+    credited: interval.credited, creditedMs: interval.creditedMs, why: why(interval),
   };
 }
 
@@ -158,17 +191,22 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     ? await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000)
     : { untilPosition: until, projected: readModel.account(accountId) };
   const sessions: LedgerSession[] = [];
+  const adjustments: AdjustmentJson[] = [];
   let intervals: LedgerInterval[] = [];
   const stopsRecordedAt = new Map<string, string>();
+  const why = whyWriter();
   const totals = await replayStream(store, accountId, {
     stopRecorded(sessionId, recordedAt) {
       stopsRecordedAt.set(sessionId, recordedAt);
+    },
+    adjustment(adjustment) {
+      adjustments.push(adjustmentJson(adjustment));
     },
     sessionStarted() {
       intervals = [];
     },
     interval(interval) {
-      intervals.push(ledgerInterval(interval));
+      intervals.push(ledgerInterval(interval, why));
     },
     sessionEnded(session) {
       sessions.push({ ...ledgerSession(session, intervals), stopRecordedAt: session.stoppedAt === null ? null : stopsRecordedAt.get(session.sessionId) ?? null });
@@ -182,6 +220,8 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     streamRevision: totals.streamRevision === null ? null : totals.streamRevision.toString(),
     events: totals.events,
     sessions,
+    adjustments,
+    adjustedUnits: totals.adjustedUnits.toString(),
     creditedMs: totals.creditedMs,
     replayedBalanceUnits: totals.balanceUnits.toString(),
     projectedBalanceUnits: (plan.projected?.balanceUnits ?? 0n).toString(),
@@ -190,5 +230,56 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     differences,
     chain: chainJson(totals.chain),
     ...(until === null ? {} : { asOf: { at: options.at!.text, position: until.toString(), compared: false as const } }),
+  };
+}
+
+/** An audit whose comparison is planned (so a lagging projection fails before any byte is sent). */
+export interface LedgerStream {
+  /** Writes the ledger JSON (the shape of `replay --json`) to `out` as it is replayed. */
+  write(out: Writable): Promise<void>;
+}
+
+/** The reader of an audit went away: the replay stops instead of filling a buffer nobody reads. */
+export class AuditAbortedError extends Error {
+  override readonly name = 'AuditAbortedError';
+}
+
+/** Longest stretch of folding before other requests get the event loop (ms). */
+const AUDIT_SLICE_MS = 5;
+
+/**
+ * The ledger of one account, streamed: memory stays flat however long the stream is, and the fold
+ * gives the event loop back every few milliseconds so other requests are not held up (SPEC §15).
+ */
+export async function auditStream(options: AuditOptions): Promise<LedgerStream> {
+  const { store, readModel, accountId } = options;
+  const until = await historicalPosition(store, accountId, options.at);
+  const plan = until === null
+    ? await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000)
+    : { untilPosition: until, projected: readModel.account(accountId) };
+  return {
+    async write(out) {
+      const buffered = new BufferedOutput(out);
+      const printer = jsonPrinter(buffered, accountId);
+      let sliceStart = performance.now();
+      const totals = await replayStream(store, accountId, {
+        stopRecorded: (sessionId, recordedAt) => printer.stopRecorded?.(sessionId, recordedAt),
+        adjustment: (adjustment) => printer.adjustment?.(adjustment),
+        sessionStarted: (session) => printer.sessionStarted(session),
+        interval: (interval, toText) => printer.interval(interval, toText),
+        sessionEnded: (session) => printer.sessionEnded(session),
+        async drain() {
+          if (out.destroyed) throw new AuditAbortedError(`audit of ${accountId} abandoned by its reader`);
+          await printer.drain?.();
+          if (performance.now() - sliceStart >= AUDIT_SLICE_MS) {
+            await yieldToLoop();
+            sliceStart = performance.now();
+          }
+        },
+      }, plan.untilPosition);
+      // A past ledger is not compared: the projection holds the present (SPEC §12).
+      const differences = until === null ? differencesOf(totals, plan.projected) : [];
+      await printer.finish(totals, plan.projected, differences, until === null ? undefined : { at: options.at!.text, position: until });
+    },
   };
 }

@@ -3,7 +3,7 @@
 // the checkpoint in one transaction. The live projector and `rebuild` both drive it.
 import type Database from 'better-sqlite3';
 import { applyEvent, type AccountAccrual, type AccrualOptions, type SessionLedger } from '../domain/accrual.js';
-import { accountOf, type MiningEvent } from '../domain/events.js';
+import { accountOf, type Actor, type BalanceAdjustedData, type MiningEvent } from '../domain/events.js';
 import { sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
 import { parseIso } from '../domain/time.js';
 import { decode } from '../commands/codec.js';
@@ -23,6 +23,8 @@ interface AccountState {
   activeChanged: boolean;
   /** Sessions that ended (or were left open by a new start) since the last flush, final state. */
   ended: { seq: number; session: SessionAccrual }[] | null;
+  /** Adjustments applied since the last flush, keyed in the table by their stream revision. */
+  adjusted: { revision: bigint; position: bigint; data: BalanceAdjustedData; actor: Actor }[] | null;
   dirty: boolean;
 }
 
@@ -64,7 +66,7 @@ const NO_SESSION_LIST: AccrualOptions = { keepSessions: false };
  */
 function timeOf(event: MiningEvent, ledger: SessionLedger | null): number {
   const session = ledger?.session;
-  if (session && session.sessionId === event.data.sessionId) {
+  if (session && event.type !== 'BalanceAdjusted' && session.sessionId === event.data.sessionId) {
     if (event.type === 'MiningStarted') return session.startedAt;
     if (event.type === 'MiningStopped' && session.stoppedAt !== null) return session.stoppedAt;
     if (event.type === 'Heartbeat' && session.lastHeartbeatAt !== null) return session.lastHeartbeatAt;
@@ -83,6 +85,8 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
   const writeSession = db.prepare(`INSERT OR REPLACE INTO sessions(account_id, seq, session_id, started_at, rate_units_per_hour,
     heartbeat_timeout_ms, max_session_ms, last_presence_at, last_heartbeat_at, heartbeats, credited_ms, stopped_at, reason,
     earned_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const writeAdjustment = db.prepare(`INSERT OR REPLACE INTO adjustments(account_id, seq, adjustment_id, at, amount_units, reason,
+    note, reference, actor_kind, actor_id, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const writeCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = ? WHERE id = 1');
 
   const cache = new Map<string, AccountState>();
@@ -122,6 +126,7 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       position: row?.position ?? 0n,
       activeChanged: false,
       ended: null,
+      adjusted: null,
       dirty: false,
     };
   }
@@ -134,7 +139,10 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       if (accountId === undefined) return;
       cache.set(recorded.stream, (state = load(accountId)));
     }
-    const { event } = decode(recorded);
+    const { event, metadata } = decode(recorded);
+    if (event.type === 'BalanceAdjusted') {
+      (state.adjusted ??= []).push({ revision: recorded.revision, position: recorded.position, data: event.data, actor: metadata.actor });
+    }
     const ledger = state.accrual.active;
     const before = ledger?.session;
     applyEvent(state.accrual, event, NO_SESSION_LIST);
@@ -176,6 +184,15 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
     if (state.ended) {
       for (const { seq, session } of state.ended) writeSessionRow(state.accountId, seq, session);
       state.ended = null;
+    }
+    if (state.adjusted) {
+      for (const { revision, position, data, actor } of state.adjusted) {
+        writeAdjustment.run(
+          state.accountId, revision, data.adjustmentId, parseIso(data.at)!, BigInt(data.amountUnits), data.reason, data.note,
+          data.reference ?? null, actor.kind, actor.id, position,
+        );
+      }
+      state.adjusted = null;
     }
     if (state.activeChanged && a.active) writeSessionRow(state.accountId, state.activeSeq!, a.active.session);
     state.activeChanged = false;

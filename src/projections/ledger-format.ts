@@ -4,8 +4,10 @@ import type { Writable } from 'node:stream';
 import { chainJson, describeChain } from '../audit/chain.js';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import { whyWriter } from './interval-why.js';
 import { formatDuration, toIso } from '../domain/time.js';
-import type { ReplayTotals, LedgerSink } from './ledger.js';
+import { adjustmentJson, type AdjustmentJson } from './audit.js';
+import type { LedgerAdjustment, ReplayTotals, LedgerSink } from './ledger.js';
 import type { AccountView } from './read-model.js';
 
 export class BufferedOutput {
@@ -28,7 +30,17 @@ export class BufferedOutput {
     const text = this.chunks.join('');
     this.chunks = [];
     this.size = 0;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    if (this.stream.destroyed) return;
+    // A destroyed stream never drains: its 'close' ends the wait too.
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done).off('close', done);
+          resolve();
+        };
+        this.stream.once('drain', done).once('close', done);
+      });
+    }
   }
 }
 
@@ -68,13 +80,25 @@ export interface LedgerPrinter extends LedgerSink {
 }
 
 const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
+const signed = (value: bigint) => `${value > 0n ? '+' : ''}${units(value)}`;
+
+function adjustmentLines(a: LedgerAdjustment): string {
+  const actor = a.actor === null ? 'unknown' : `${a.actor.kind} ${a.actor.id}`;
+  const reference = a.reference === null ? '' : `  reference ${JSON.stringify(a.reference)}`;
+  return `\nAdjustment  ${a.adjustmentId}\n  at ${toIso(a.at)}  ${signed(a.amountUnits)}  ${a.reason}  by ${actor}${reference}\n` +
+    `  note ${JSON.stringify(a.note)}\n`;
+}
 
 export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
   const length = lastOf((ms: number) => formatDuration(ms).padStart(10));
   const credited = lastOf((ms: number) => (ms > 0 ? formatDuration(ms) : '-').padStart(10));
+  const whyOf = whyWriter();
   let count = 0;
   return {
+    adjustment(adjustment: LedgerAdjustment) {
+      out.write(adjustmentLines(adjustment));
+    },
     sessionStarted(session: SessionAccrual) {
       count++;
       const max = session.maxSessionMs > 0 ? formatDuration(session.maxSessionMs) : 'unlimited';
@@ -85,7 +109,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
     },
     interval(interval: Interval, toText?: string) {
       const from = iso.format(interval.from);
-      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${length(interval.ms)}  ${credited(interval.creditedMs)}  ${interval.why}\n`);
+      out.write(`  ${from}  ${iso.format(interval.to, toText)}  ${length(interval.ms)}  ${credited(interval.creditedMs)}  ${whyOf(interval)}\n`);
     },
     sessionEnded(session: SessionAccrual) {
       const end = session.stoppedAt === null ? 'still open' : `stopped ${toIso(session.stoppedAt)} (${session.reason})`;
@@ -98,6 +122,9 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
       if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
       out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
         `${totals.sessions} session${totals.sessions === 1 ? '' : 's'}, credited ${formatDuration(totals.creditedMs)}\n`);
+      if (totals.adjustments > 0) {
+        out.write(`  adjusted           ${signed(totals.adjustedUnits)} in ${totals.adjustments} adjustment${totals.adjustments === 1 ? '' : 's'}\n`);
+      }
       out.write(`  replayed balance   ${units(totals.balanceUnits)}\n`);
       out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
       if (differences.length === 0) out.write('  replay and projection match\n');
@@ -111,14 +138,20 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
 /** The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount). */
 export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
+  const whyOf = whyWriter();
   const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
   let stopRecordedAt: string | null = null;
+  // Adjustments are few (an operator's acts): kept and written after the sessions.
+  const adjustments: AdjustmentJson[] = [];
   out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
   return {
     stopRecorded(_sessionId: string, recordedAt: string) {
       stopRecordedAt = recordedAt;
+    },
+    adjustment(adjustment: LedgerAdjustment) {
+      adjustments.push(adjustmentJson(adjustment));
     },
     sessionStarted(session: SessionAccrual) {
       out.write(`${sessions++ ? ',' : ''}{"sessionId":${JSON.stringify(session.sessionId)},"startedAt":"${toIso(session.startedAt)}",` +
@@ -129,7 +162,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     interval(interval: Interval, toText?: string) {
       const from = iso.format(interval.from);
       out.write(`${intervals++ ? ',' : ''}{"from":"${from}","to":"${iso.format(interval.to, toText)}","ms":${interval.ms},` +
-        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${why(interval.why)}}`);
+        `"credited":${interval.credited},"creditedMs":${interval.creditedMs},"why":${why(whyOf(interval))}}`);
     },
     sessionEnded(session: SessionAccrual) {
       const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;
@@ -142,7 +175,7 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     async finish(totals, projected, differences, asOf) {
       const asOfJson = asOf ? `,"asOf":${JSON.stringify({ at: asOf.at, position: asOf.position.toString(), compared: false })}` : '';
       const revision = totals.streamRevision === null ? 'null' : `"${totals.streamRevision}"`;
-      out.write(`],"streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
+      out.write(`],"adjustments":${JSON.stringify(adjustments)},"adjustedUnits":"${totals.adjustedUnits}","streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
         `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
         `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
         `"differences":${JSON.stringify(differences)},"chain":${JSON.stringify(chainJson(totals.chain))}${asOfJson}}\n`);

@@ -4,12 +4,27 @@
 import { ChainFollower, type ChainSummary } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { streamOf, type MiningEvent } from '../domain/events.js';
+import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../domain/events.js';
+import { parseIso } from '../domain/time.js';
 import type { Interval, SessionAccrual } from '../domain/session.js';
 import type { EventStore } from '../store/port.js';
 import { embeddedStorePath, replayPages } from './replay-reader.js';
 
+/** A BalanceAdjusted as the ledger lists it (SPEC §10). */
+export interface LedgerAdjustment {
+  adjustmentId: string;
+  at: number;
+  amountUnits: bigint;
+  reason: AdjustmentReason;
+  note: string;
+  reference: string | null;
+  /** From the event's metadata; null only when a page reader could not supply it. */
+  actor: Actor | null;
+}
+
 export interface LedgerSink {
+  /** An adjustment, in stream order (so in time order, between or within sessions). */
+  adjustment?(adjustment: LedgerAdjustment): void;
   sessionStarted(session: SessionAccrual): void;
   /** `toText` is the interval's end as the event wrote it, when it is the event's own time (saves formatting). */
   interval(interval: Interval, toText?: string): void;
@@ -34,10 +49,13 @@ export interface ReplayTotals {
   active: SessionAccrual | null;
   /** The stream's hash chain as far as it was replayed (SPEC §12); unset where no stream was read. */
   chain?: ChainSummary;
+  /** Σ adjustments (included in balanceUnits) and how many there were. */
+  adjustedUnits: bigint;
+  adjustments: number;
 }
 
 const WITH_INTERVALS: AccrualOptions = { intervals: true, keepSessions: false };
-const DRAIN_EVERY = 4096;
+const DRAIN_EVERY = 1024;
 /** Events read through the port before a long stream switches to the embedded store's large pages. */
 const FIRST_READ = 1000;
 
@@ -52,8 +70,21 @@ export async function replayStream(
   let streamRevision: bigint | null = null;
   let lastPosition = 0n;
   let sessions = 0;
+  let adjustedUnits = 0n;
+  let adjustments = 0;
 
-  function fold(event: MiningEvent): void {
+  function fold(event: MiningEvent, actor: Actor | null): void {
+    if (event.type === 'BalanceAdjusted') {
+      applyEvent(accrual, event, WITH_INTERVALS);
+      const d = event.data;
+      const amountUnits = BigInt(d.amountUnits);
+      adjustedUnits += amountUnits;
+      adjustments++;
+      sink.adjustment?.({
+        adjustmentId: d.adjustmentId, at: parseIso(d.at)!, amountUnits, reason: d.reason, note: d.note, reference: d.reference ?? null, actor,
+      });
+      return;
+    }
     const before = accrual.active;
     applyEvent(accrual, event, WITH_INTERVALS);
     if (event.type === 'MiningStarted') {
@@ -82,7 +113,7 @@ export async function replayStream(
     }
     const decoded = decode(recorded);
     if (decoded.event.type === 'MiningStopped') sink.stopRecorded?.(decoded.event.data.sessionId, decoded.metadata.recordedAt);
-    fold(decoded.event);
+    fold(decoded.event, decoded.metadata.actor);
     chain.follow(recorded);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
@@ -91,9 +122,10 @@ export async function replayStream(
   if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
     for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
       chain = new ChainFollower(stream, page.chain);
-      for (const [i, event] of page.events.entries()) {
+      for (let i = 0; i < page.events.length; i++) {
+        const event = page.events[i]!;
         if (event.type === 'MiningStopped' && sink.stopRecorded) sink.stopRecorded(event.data.sessionId, page.recordedAt(i));
-        fold(event);
+        fold(event, page.actors?.get(i) ?? null);
         if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
       }
       streamRevision = page.lastRevision!;
@@ -105,6 +137,7 @@ export async function replayStream(
     events: accrual.events, ignored: accrual.ignored, sessions, streamRevision, lastPosition,
     balanceUnits: accrual.balanceUnits, creditedMs: accrual.creditedMs, active: accrual.active?.session ?? null,
     chain: chain.summary(),
+    adjustedUnits, adjustments,
   };
 }
 

@@ -10,7 +10,8 @@ import { CheckpointMovedError, createEngine, type ProjectionEngine } from './eng
 import { lagSecondsOf, projectorMetrics } from './metrics.js';
 import { createQueries, type ReadModelQueries } from './queries.js';
 import type { ReadModel } from './read-model.js';
-import { fileIdentity, isMovedError, openWritable } from './schema.js';
+import { fileIdentity, isMovedError, openWritable, ReadModelVersionError } from './schema.js';
+import { describeError, StartupError } from '../config/files.js';
 import { readModelFacade } from './sqlite-read-model.js';
 import { positionWaiters } from './waiters.js';
 
@@ -20,6 +21,8 @@ export interface Projector {
   caughtUp: Promise<void>;
   /** Events the store has beyond the checkpoint (position distance; exact for the SQLite store). */
   lag(): Promise<bigint>;
+  /** Why the read model must not be served (checkpoint past the store's head), or null. */
+  problem(): string | null;
   /** Commits what is applied, stops following and closes the file. */
   stop(): Promise<void>;
 }
@@ -73,7 +76,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const cacheLimit = options.cacheLimit ?? 100_000;
   const retryDelayMs = options.retryDelayMs ?? 1000;
 
-  let conn = connect(path, cacheLimit, options.busyTimeoutMs);
+  let conn: Connection;
+  try {
+    conn = connect(path, cacheLimit, options.busyTimeoutMs);
+  } catch (error) {
+    if (error instanceof ReadModelVersionError) throw error;
+    throw new StartupError(`read model ${path} cannot be opened: ${describeError(error)}`);
+  }
   let subscription: Subscription | null = null;
   let restarting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;
@@ -98,10 +107,35 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const lagSeconds = async () => ((await lag()) === 0n ? 0 : lagSecondsOf(store, conn.engine.flushedPosition(), now()));
   const metrics = projectorMetrics(options.registry, { position: () => conn.engine.flushedPosition(), lag, lagSeconds });
 
-  const swapped = () => {
-    const identity = fileIdentity(path);
-    return identity !== null && identity !== conn.identity;
-  };
+  // A file renamed over the path (rebuild --swap), or no file at all (deleted while we run): either
+  // way the connection's file is no longer the read model, and the next restart opens (or recreates
+  // and rebuilds) the one at the path.
+  const swapped = () => fileIdentity(path) !== conn.identity;
+  // Restarts that found nothing to follow: a moved-file error that persists is retried with backoff
+  // instead of resubscribing in a loop (that spun at 100 % CPU and starved SIGTERM).
+  let fruitlessRestarts = 0;
+  let wakeRestart: (() => void) | undefined;
+  // Set while the checkpoint lies past the store's last position (a restored or truncated store):
+  // nothing is projected on top and reads are refused until the file is rebuilt (SPEC §15).
+  let problem: string | null = null;
+
+  /** True when the checkpoint is within the store; otherwise sets `problem` (logged once). */
+  async function checkAgainstStore(): Promise<boolean> {
+    const head = await store.headPosition();
+    const last = head === 'start' ? 0n : head;
+    const checkpoint = conn.engine.flushedPosition();
+    if (checkpoint <= last) {
+      if (problem !== null) logger.info({ path }, 'read model is consistent with the store again');
+      problem = null;
+      return true;
+    }
+    if (problem === null) {
+      problem = `read model ${path} is at position ${checkpoint}, past the event store's last position ${last} ` +
+        '(a restored or replaced store?): it is not served; run `mining-ledger rebuild`';
+      logger.error({ path, checkpoint: checkpoint.toString(), storePosition: last.toString() }, problem);
+    }
+    return false;
+  }
 
   function flushNow(): void {
     clearTimeout(flushTimer);
@@ -158,20 +192,33 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       await subscription?.stop();
       subscription = null;
       if (swapped()) {
+        const gone = fileIdentity(path) === null;
         const previous = conn;
         conn = connect(path, cacheLimit, options.busyTimeoutMs);
         previous.db.close();
         metrics.swapped();
-        logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
+        fruitlessRestarts = 0;
+        if (gone) logger.error({ path }, 'read model file was deleted while running: recreated it, rebuilding from the store');
+        else logger.info({ position: conn.engine.flushedPosition().toString() }, 'read model swapped; following the new file');
       } else {
         conn.engine.reset();
+        if (reason === 'swap' && ++fruitlessRestarts > 1) {
+          const delay = Math.min(30_000, retryDelayMs * 2 ** (fruitlessRestarts - 2));
+          logger.error({ path, retryInMs: delay }, 'read model refuses writes but its file was not replaced; retrying');
+          await new Promise<void>((resolve) => {
+            wakeRestart = resolve;
+            retryTimer = setTimeout(resolve, delay);
+          });
+          wakeRestart = undefined;
+        }
       }
       waiters.notify();
+      return checkAgainstStore();
     })()
-      .then(() => {
+      .then((consistent) => {
         restarting = null;
         halted = false;
-        if (!stopping) subscribe();
+        if (!stopping && consistent) subscribe();
       })
       .catch((error: unknown) => {
         restarting = null;
@@ -194,14 +241,28 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     retryTimer = setTimeout(() => restart('retry'), delay);
   }
 
+  let ticks = 0;
   const swapTimer = setInterval(() => {
-    if (!restarting && !stopping && swapped()) restart('swap');
+    if (restarting || stopping) return;
+    if (swapped()) return restart('swap');
+    // Every ~2 s: a store replaced under a running process (restored, truncated) stops projection.
+    if (++ticks % 8 === 0 && problem === null && subscription !== null) {
+      void checkAgainstStore().then((consistent) => {
+        if (consistent || restarting || stopping) return;
+        clearTimeout(flushTimer);
+        flushTimer = undefined;
+        halted = true;
+        void subscription?.stop();
+        subscription = null;
+      }, () => undefined);
+    }
   }, options.swapCheckIntervalMs ?? 250);
   swapTimer.unref();
 
   async function stop(): Promise<void> {
     clearInterval(swapTimer);
     clearTimeout(retryTimer);
+    wakeRestart?.();
     while (restarting) await restarting;
     await subscription?.stop();
     clearTimeout(flushTimer);
@@ -216,6 +277,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   }
 
   const readModel = readModelFacade({
+    problem: () => problem,
     query: (run) => run(conn.queries),
     position: () => conn.engine.flushedPosition(),
     waiters,
@@ -227,11 +289,18 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     },
   });
 
-  subscribe();
+  try {
+    if (await checkAgainstStore()) subscribe();
+  } catch (error) {
+    clearInterval(swapTimer);
+    conn.db.close();
+    throw error;
+  }
   return {
     readModel,
     caughtUp,
     lag,
+    problem: () => problem,
     stop: () => (stopping ??= stop()),
   };
 }

@@ -1,9 +1,9 @@
 // The read side of a read-model connection: rows in, domain views out. Used by the projector's own
 // ReadModel, by read-only followers, and by `verify`.
 import type Database from 'better-sqlite3';
-import type { StopReason } from '../domain/events.js';
+import type { ActorKind, AdjustmentReason, StopReason } from '../domain/events.js';
 import type { SessionAccrual } from '../domain/session.js';
-import { InvalidCursorError, type AccountView, type SessionPage } from './read-model.js';
+import { InvalidCursorError, type AccountView, type AdjustmentPage, type AdjustmentView, type SessionPage } from './read-model.js';
 
 export interface AccountRow {
   account_id: string;
@@ -33,6 +33,34 @@ export interface SessionRow {
   stopped_at: bigint | null;
   reason: string | null;
   earned_units: bigint;
+}
+
+export interface AdjustmentRow {
+  account_id: string;
+  seq: bigint;
+  adjustment_id: string;
+  at: bigint;
+  amount_units: bigint;
+  reason: string;
+  note: string;
+  reference: string | null;
+  actor_kind: string;
+  actor_id: string;
+  position: bigint;
+}
+
+export function adjustmentOfRow(row: AdjustmentRow): AdjustmentView {
+  return {
+    adjustmentId: row.adjustment_id,
+    accountId: row.account_id,
+    at: Number(row.at),
+    amountUnits: row.amount_units,
+    reason: row.reason as AdjustmentReason,
+    note: row.note,
+    reference: row.reference,
+    actor: { kind: row.actor_kind as ActorKind, id: row.actor_id },
+    position: row.position,
+  };
 }
 
 const num = (value: bigint | null): number | null => (value === null ? null : Number(value));
@@ -75,6 +103,7 @@ export interface ReadModelQueries {
   account(accountId: string): AccountView | null;
   sessions(accountId: string, options: { limit: number; cursor?: string | undefined }): SessionPage;
   activeSessions(options: { afterAccountId?: string; limit: number }): SessionAccrual[];
+  adjustments(accountId: string, options: { limit: number; cursor?: string | undefined }): AdjustmentPage;
   /** Account rows in account order, for `verify`. */
   accountRows(afterAccountId: string | null, limit: number): AccountRow[];
   accountCount(): number;
@@ -90,6 +119,9 @@ export function createQueries(db: Database.Database): ReadModelQueries {
   const activeStmt = db.prepare<[string, number], SessionRow>(`
     SELECT s.* FROM accounts a JOIN sessions s ON s.account_id = a.account_id AND s.seq = a.active_seq
     WHERE a.active_seq IS NOT NULL AND a.account_id > ? ORDER BY a.account_id LIMIT ?`);
+  const adjustmentPageStmt = db.prepare<[string, bigint, number], AdjustmentRow>(
+    'SELECT * FROM adjustments WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+  );
   const rowsStmt = db.prepare<[string, number], AccountRow>('SELECT * FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?');
   const countStmt = db.prepare<[], { n: bigint }>('SELECT count(*) AS n FROM accounts');
   const checkpointStmt = db.prepare<[], { position: bigint }>('SELECT position FROM checkpoint WHERE id = 1');
@@ -118,7 +150,17 @@ export function createQueries(db: Database.Database): ReadModelQueries {
     return { sessions: page.map(sessionOfRow), nextCursor };
   }
 
+  function adjustments(accountId: string, options: { limit: number; cursor?: string | undefined }): AdjustmentPage {
+    const before = options.cursor === undefined ? 9_223_372_036_854_775_807n : decodeCursor(options.cursor);
+    const limit = Math.max(1, Math.floor(options.limit));
+    const rows = adjustmentPageStmt.all(accountId, before, limit + 1);
+    const page = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null;
+    return { adjustments: page.map(adjustmentOfRow), nextCursor };
+  }
+
   return {
+    adjustments,
     accountRow: (accountId) => accountStmt.get(accountId),
     sessionRow: (accountId, seq) => sessionStmt.get(accountId, seq),
     account,

@@ -80,6 +80,7 @@ export async function buildInParallel(db: Database.Database, options: ParallelBu
         db.transaction(() => {
           db.exec('INSERT INTO main.accounts SELECT * FROM part.accounts');
           db.exec('INSERT INTO main.sessions SELECT * FROM part.sessions');
+          db.exec('INSERT INTO main.adjustments SELECT * FROM part.adjustments');
         })();
       } finally {
         db.exec('DETACH DATABASE part');

@@ -1,9 +1,9 @@
 // Rebuild: every event into a fresh read-model file beside the live one, then an atomic rename over
 // it. The swap happens under the live file's exclusive lock, so no process is half-way through a
 // transaction on the old file; followers notice the new file and continue from its checkpoint.
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -155,8 +155,41 @@ async function foldInParallel(build: Build, head: bigint): Promise<void> {
   build.engine.reset();
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Scratch files of rebuilds whose process is gone (killed with -9 in any phase): `<read.db>.rebuild-<pid>`,
+ * its journal and its `.part-N` files. Those of a rebuild still running are left alone.
+ */
+export function removeAbandonedScratch(path: string): string[] {
+  const prefix = `${basename(path)}.rebuild-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    rmSync(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
   const path = resolve(options.readModelPath);
+  removeAbandonedScratch(path);
   const build = startBuild(options, `${path}.rebuild-${process.pid}`);
   try {
     const headPosition = await options.store.headPosition();

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { ChainState } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
-import type { MiningEvent } from '../domain/events.js';
+import type { Actor, MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
 import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
 import type { SqliteEventStore } from '../store/sqlite/store.js';
@@ -21,6 +21,8 @@ export interface ReplayPage {
   chain: ChainState;
   /** The metadata's recordedAt of event `i` (parsed on demand: only stops need it). */
   recordedAt(i: number): string;
+  /** The actor of each BalanceAdjusted in the page, by index (the ledger names who adjusted). */
+  actors?: Map<number, Actor>;
 }
 
 export interface ReplayReaderOptions {
@@ -57,24 +59,32 @@ function errorOf(message: Extract<ReplayReaderMessage, { kind: 'error' }>): Erro
  * parsed once more and nothing is checked again: it is what decode returned there. Otherwise each is
  * decoded here; one that does not decode ends the list and comes back as `error`.
  */
-function eventsOf(stream: string, page: Extract<ReplayReaderMessage, { kind: 'page' }>): { events: MiningEvent[]; fields: string[]; error?: unknown } {
+function eventsOf(
+  stream: string, page: Extract<ReplayReaderMessage, { kind: 'page' }>,
+): { events: MiningEvent[]; fields: string[]; actors?: Map<number, Actor>; error?: unknown } {
   const fields = page.fields ?? (page.count === 0 ? [] : page.text!.split('\n'));
   const events: MiningEvent[] = new Array(page.count);
+  let actors: Map<number, Actor> | undefined;
   if (page.validated) {
     for (let i = 0, f = 0; i < page.count; i++, f += FIELDS) {
-      events[i] = { type: fields[f + TYPE], data: JSON.parse(fields[f + DATA]!) } as MiningEvent;
+      const type = fields[f + TYPE];
+      events[i] = { type, data: JSON.parse(fields[f + DATA]!) } as MiningEvent;
+      // Adjustments are rare: their metadata is read for the actor the ledger names.
+      if (type === 'BalanceAdjusted') (actors ??= new Map()).set(i, decode(pageEvent(stream, fields, i)).metadata.actor);
     }
-    return { events, fields };
+    return actors ? { events, fields, actors } : { events, fields };
   }
   for (let i = 0; i < page.count; i++) {
     try {
-      events[i] = decode(pageEvent(stream, fields, i)).event;
+      const { event, metadata } = decode(pageEvent(stream, fields, i));
+      events[i] = event;
+      if (event.type === 'BalanceAdjusted') (actors ??= new Map()).set(i, metadata.actor);
     } catch (error) {
       events.length = i;
-      return { events, fields, error };
+      return actors ? { events, fields, actors, error } : { events, fields, error };
     }
   }
-  return { events, fields };
+  return actors ? { events, fields, actors } : { events, fields };
 }
 
 function recordedAtOf(fields: string[]): (i: number) => string {
@@ -123,16 +133,16 @@ export async function* replayPages(
       if (message.kind === 'error') throw errorOf(message);
       if (message.last) ended = true;
       else worker.postMessage('next' satisfies ReplayReaderRequest);
-      const { events, fields, error } = eventsOf(stream, message);
+      const { events, fields, actors, error } = eventsOf(stream, message);
       if (error !== undefined) {
         if (events.length > 0) {
           const { revision, position } = pagePlace(fields, events.length - 1);
-          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain, recordedAt: recordedAtOf(fields) };
+          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain, recordedAt: recordedAtOf(fields), ...(actors ? { actors } : {}) };
         }
         throw error;
       }
       if (events.length > 0) {
-        yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain, recordedAt: recordedAtOf(fields) };
+        yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain, recordedAt: recordedAtOf(fields), ...(actors ? { actors } : {}) };
       }
       if (message.failed) {
         decode(rawEvent(stream, message.failed));

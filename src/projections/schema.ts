@@ -2,9 +2,9 @@
 // Rollback-journal mode (not WAL) on purpose: `rebuild --swap` replaces the file by rename, and only
 // a rollback journal lets SQLite refuse writes to a renamed file (SQLITE_READONLY_DBMOVED) instead
 // of pairing a new file with the old one's -wal/-shm. See docs/projections.md.
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { ensurePrivateFile } from '../config/files.js';
 
 /** Bump when the tables change; a file of another version is refused with "run rebuild". */
 export const READ_MODEL_SCHEMA_VERSION = 1;
@@ -38,6 +38,22 @@ CREATE TABLE IF NOT EXISTS sessions (
   stopped_at           INTEGER,
   reason               TEXT,
   earned_units         INTEGER NOT NULL,
+  PRIMARY KEY (account_id, seq)
+) WITHOUT ROWID;
+-- Added with BalanceAdjusted (SPEC §10) and created on open: a file from before it held no adjustments,
+-- so it needs no rebuild. Balances in accounts.balance_units already include these.
+CREATE TABLE IF NOT EXISTS adjustments (
+  account_id    TEXT    NOT NULL,
+  seq           INTEGER NOT NULL,
+  adjustment_id TEXT    NOT NULL,
+  at            INTEGER NOT NULL,
+  amount_units  INTEGER NOT NULL,
+  reason        TEXT    NOT NULL,
+  note          TEXT    NOT NULL,
+  reference     TEXT,
+  actor_kind    TEXT    NOT NULL,
+  actor_id      TEXT    NOT NULL,
+  position      INTEGER NOT NULL,
   PRIMARY KEY (account_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -83,7 +99,8 @@ function createSchema(db: Database.Database, path: string): void {
     db.prepare("INSERT OR IGNORE INTO read_model_meta(key, value) VALUES ('schema_version', ?)").run(String(READ_MODEL_SCHEMA_VERSION));
     db.exec('COMMIT');
   } catch (error) {
-    db.exec('ROLLBACK');
+    // A failed BEGIN (a file that is not a database, /dev/null) leaves no transaction to roll back.
+    if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }
@@ -99,8 +116,8 @@ export interface OpenedReadModel {
  * opening, so a swap racing the open is noticed rather than attributed to the wrong file.
  */
 export function openWritable(path: string, options: { durable?: boolean; busyTimeoutMs?: number | undefined } = {}): OpenedReadModel {
-  mkdirSync(dirname(path), { recursive: true });
   for (;;) {
+    if (fileIdentity(path) === null) ensurePrivateFile(path);
     const before = fileIdentity(path);
     const db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
     db.pragma('journal_mode = DELETE');
@@ -133,6 +150,7 @@ export function openReadonly(path: string): OpenedReadModel {
 
 /** Fresh file for a rebuild: no journal, no fsync until the end (a failed build is thrown away). */
 export function openScratch(path: string): Database.Database {
+  ensurePrivateFile(path);
   const db = new Database(path);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');

@@ -3,7 +3,7 @@
 // `openReadModel` is a read-only follower of a file another process keeps (serve --no-projector).
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
-import type { ReadModel } from './read-model.js';
+import { ReadModelUnavailableError, type ReadModel } from './read-model.js';
 import { createQueries, type ReadModelQueries } from './queries.js';
 import { fileIdentity, isMovedError, openReadonly, openWritable, type OpenedReadModel } from './schema.js';
 import { positionWaiters, type PositionWaiters } from './waiters.js';
@@ -16,13 +16,22 @@ export interface FacadeParts {
   /** Called when a waiter arrives whose target is beyond position(). */
   onWait?(target: bigint): void;
   close(): void;
+  /** Why reads must be refused now (null: they may be answered). */
+  problem?(): string | null;
 }
 
 export function readModelFacade(parts: FacadeParts): ReadModel {
+  const query = <T>(run: (queries: ReadModelQueries) => T): T => {
+    const problem = parts.problem?.() ?? null;
+    if (problem !== null) throw new ReadModelUnavailableError(problem);
+    return parts.query(run);
+  };
   return {
-    account: (accountId) => parts.query((q) => q.account(accountId)),
-    sessions: (accountId, options) => parts.query((q) => q.sessions(accountId, options)),
-    activeSessions: (options) => parts.query((q) => q.activeSessions(options)),
+    problem: () => parts.problem?.() ?? null,
+    account: (accountId) => query((q) => q.account(accountId)),
+    sessions: (accountId, options) => query((q) => q.sessions(accountId, options)),
+    adjustments: (accountId, options) => query((q) => q.adjustments(accountId, options)),
+    activeSessions: (options) => query((q) => q.activeSessions(options)),
     position: () => parts.position(),
     waitForPosition(target, timeoutMs) {
       const waiting = parts.waiters.wait(target, timeoutMs);

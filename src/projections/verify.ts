@@ -73,7 +73,7 @@ function totalsOf(fold: Fold | undefined): ReplayTotals {
   return {
     events: accrual.events, ignored: accrual.ignored, sessions: 0, streamRevision: fold?.revision ?? null,
     lastPosition: fold?.lastPosition ?? 0n, balanceUnits: accrual.balanceUnits, creditedMs: accrual.creditedMs,
-    active: accrual.active?.session ?? null,
+    active: accrual.active?.session ?? null, adjustedUnits: 0n, adjustments: 0,
   };
 }
 

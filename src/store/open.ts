@@ -3,8 +3,9 @@ import { ConfigError } from '../config/config.js';
 import type { EventStore } from './port.js';
 import { openSqliteStore } from './sqlite/store.js';
 
-export async function openEventStore(url: string): Promise<EventStore> {
-  if (url.startsWith('sqlite:')) return openSqliteStore({ path: url.slice('sqlite:'.length) });
+/** `readOnly`: the tools that only read (replay, verify) create nothing and write nothing. */
+export async function openEventStore(url: string, options: { readOnly?: boolean } = {}): Promise<EventStore> {
+  if (url.startsWith('sqlite:')) return openSqliteStore({ path: url.slice('sqlite:'.length), readOnly: options.readOnly === true });
   if (url.startsWith('esdb://') || url.startsWith('esdb+discover://')) {
     const { openEsdbStore } = await import('./esdb/store.js');
     return openEsdbStore(url);

@@ -160,6 +160,8 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
         open(stream, session, tagOf(d.sessionId));
         return;
       }
+      // An adjustment changes no session and no deadline (SPEC §10).
+      if (event.type === 'BalanceAdjusted') return;
       const slot = slotsByStream.get(stream);
       // As in the decider's evolve: an event of another session changes nothing.
       if (slot === undefined || tags[slot] !== tagOf(event.data.sessionId)) return;

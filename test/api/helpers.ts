@@ -7,7 +7,7 @@ import { buildApp, type ApiSettings } from '../../src/api/app.js';
 import { signToken, type Role } from '../../src/api/auth.js';
 import { virtualClock, uuidV7Generator, type VirtualClock } from '../../src/commands/clock.js';
 import { createCommandHandler, type CommandHandler, type MiningSettings } from '../../src/commands/handler.js';
-import { auditAccount } from '../../src/projections/audit.js';
+import { auditStream } from '../../src/projections/audit.js';
 import { startProjector, type Projector } from '../../src/projections/projector.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -68,7 +68,7 @@ export async function testApi(t: Test, options: TestApiOptions = {}): Promise<Te
     store,
     handler,
     readModel: projector.readModel,
-    audit: options.audit ?? ((accountId, query) => auditAccount({ store, readModel: projector.readModel, accountId, at: query?.at })),
+    audit: options.audit ?? ((accountId, query) => auditStream({ store, readModel: projector.readModel, accountId, at: query?.at })),
     clock,
     secret: SECRET,
     registry,

@@ -34,11 +34,13 @@ async function serve(args: string[], env: Record<string, string>) {
   const stopSignal = new Promise<string>((resolve) => (stop = () => resolve('SIGTERM')));
   const exited = runCli(['serve', ...args], { env, stopSignal, ...streams() });
   const base = `http://127.0.0.1:${env.PORT}`;
-  for (let attempt = 0; ; attempt++) {
+  // Bounded by time, not attempts: on a crowded 2-core machine serve can take many seconds to listen.
+  const giveUpAt = Date.now() + 60_000;
+  for (;;) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch (error) {
-      if (attempt > 200) throw error;
+      if (Date.now() > giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -55,5 +55,5 @@ t.test('two handlers taking turns answer and write exactly what the decider deci
 async function activeSessionId(account: string): Promise<string | undefined> {
   const events = await streamEvents(store, `mining-${account}`);
   const last = events.findLast((e) => e.event.type === 'MiningStarted');
-  return last?.event.data.sessionId;
+  return last?.event.type === 'MiningStarted' ? last.event.data.sessionId : undefined;
 }

@@ -4,6 +4,7 @@ import t from 'tap';
 import { accrue, applyEvent, emptyAccrual } from '../../src/domain/accrual.js';
 import { stateOf } from '../../src/domain/decider.js';
 import { earnedUnits } from '../../src/domain/money.js';
+import { intervalWhy } from '../../src/projections/interval-why.js';
 import { MINUTE, OTHER_SESSION, SECOND, T, beat, beats, ms, started, stopped } from './fixtures.js';
 
 t.test('a gap longer than T credits nothing; the gaps around it still count', async (t) => {
@@ -11,7 +12,9 @@ t.test('a gap longer than T credits nothing; the gaps around it still count', as
   t.equal(ledger.creditedMs, MINUTE + (ms('10:07') - ms('10:01') - T - 1));
   const verdicts = ledger.sessions[0]!.intervals.map((i) => [i.ms, i.creditedMs, i.credited]);
   t.same(verdicts, [[MINUTE, MINUTE, true], [T + 1, 0, false], [MINUTE - 1, MINUTE - 1, true]]);
-  t.match(ledger.sessions[0]!.intervals[1]!.why, /gap 5m0.001s > timeout 5m: offline, not credited/);
+  const offline = ledger.sessions[0]!.intervals[1]!;
+  t.same([offline.verdict, offline.end, offline.timeoutMs], ['offline', 'heartbeat', T], 'the verdict is data');
+  t.match(intervalWhy(offline), /gap 5m0.001s > timeout 5m: offline, not credited/);
 });
 
 t.test('a gap of exactly T is credited in full', async (t) => {
@@ -24,7 +27,8 @@ t.test('a timeout stop credits nothing between the last heartbeat and the deadli
   t.equal(ledger.creditedMs, 2 * MINUTE);
   const last = ledger.sessions[0]!.intervals.at(-1)!;
   t.same([last.from, last.to, last.ms, last.credited], [ms('10:02'), ms('10:07'), T, false]);
-  t.match(last.why, /no heartbeat within timeout 5m/);
+  t.same([last.verdict, last.end], ['timeout', 'stop']);
+  t.match(intervalWhy(last), /no heartbeat within timeout 5m/);
   t.equal(ledger.sessions[0]!.session.stoppedAt, ms('10:07'));
 });
 
@@ -40,7 +44,8 @@ t.test('credited time is clipped at start + M', async (t) => {
   t.equal(ledger.creditedMs, 10 * MINUTE);
   const clipped = ledger.sessions[0]!.intervals.find((i) => i.to === ms('10:11'))!;
   t.same([clipped.ms, clipped.creditedMs, clipped.credited], [2 * MINUTE, MINUTE, true]);
-  t.match(clipped.why, /clipped at max session length 10m/);
+  t.same([clipped.verdict, clipped.maxSessionMs], ['clipped', 10 * MINUTE]);
+  t.match(intervalWhy(clipped), /clipped at max session length 10m/);
   const after = ledger.sessions[0]!.intervals.at(-1)!;
   t.same([after.creditedMs, after.credited], [0, false], 'nothing after start + M');
   // A max-duration stop: nothing after the last heartbeat either.

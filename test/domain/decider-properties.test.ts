@@ -30,7 +30,7 @@ t.test('at most one active session; heartbeats and stops belong to it', async (t
         if (event.type === 'MiningStarted') {
           if (open !== null) return false;
           open = event.data.sessionId;
-        } else {
+        } else if (event.type !== 'BalanceAdjusted') {
           if (event.data.sessionId !== open) return false;
           if (event.type === 'MiningStopped') open = null;
         }

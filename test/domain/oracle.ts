@@ -29,7 +29,7 @@ export function sessionsOf(stream: MiningEvent[]): OracleSession[] {
       };
       open.deadline = deadline(open);
       sessions.push(open);
-    } else if (open && event.data.sessionId === open.sessionId) {
+    } else if (open && event.type !== 'BalanceAdjusted' && event.data.sessionId === open.sessionId) {
       if (event.type === 'Heartbeat') open.presence.push(at);
       else {
         if (event.data.reason === 'user') open.presence.push(at);

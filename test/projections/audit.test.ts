@@ -96,7 +96,7 @@ t.test('an unknown account replays as no sessions and balance 0, matching', asyn
   const { readModel } = await projected(t, w);
   const ledger = await auditAccount({ store: w.store, readModel, accountId: 'nobody' });
   t.same(ledger, {
-    accountId: 'nobody', streamRevision: null, events: 0, sessions: [], creditedMs: 0,
+    accountId: 'nobody', streamRevision: null, events: 0, sessions: [], adjustments: [], adjustedUnits: '0', creditedMs: 0,
     replayedBalanceUnits: '0', projectedBalanceUnits: '0', projectedPosition: '0', matches: true, differences: [],
     chain: { chained: 0, unchained: 0, broken: null },
   });

@@ -7,6 +7,7 @@ import { uuidV7Generator, virtualClock } from '../../src/commands/clock.js';
 import { encode } from '../../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../../src/domain/events.js';
 import { toIso } from '../../src/domain/time.js';
+import { intervalWhy } from '../../src/projections/interval-why.js';
 import { replayStream, type LedgerSink } from '../../src/projections/ledger.js';
 import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
@@ -18,7 +19,7 @@ async function ledgerOf(store: Pick<EventStore, 'readStream'>, account: string, 
   const calls: unknown[] = [];
   const sink: LedgerSink = {
     sessionStarted: (s) => calls.push(['start', json(s)]),
-    interval: (i) => calls.push(['interval', i.from, i.to, i.ms, i.creditedMs, i.credited, i.why]),
+    interval: (i) => calls.push(['interval', i.from, i.to, i.ms, i.creditedMs, i.credited, intervalWhy(i)]),
     sessionEnded: (s) => calls.push(['end', json(s)]),
   };
   try {

@@ -42,9 +42,15 @@ export function toRecorded(row: Row): RecordedEvent {
 }
 
 /** Opens the read connection; the schema must exist (the writer creates it before it is ready). */
-export function openReader(path: string): Reader {
-  const db = new Database(path);
-  configureConnection(db);
+export function openReader(path: string, options: { readOnly?: boolean } = {}): Reader {
+  const db = new Database(path, options.readOnly ? { readonly: true, fileMustExist: true } : {});
+  if (options.readOnly) {
+    db.pragma('busy_timeout = 10000');
+    // Fails here, with SQLite's words, on a file that is not a store.
+    db.prepare("SELECT value FROM store_meta WHERE key = 'indexed_position'").get();
+  } else {
+    configureConnection(db);
+  }
   db.defaultSafeIntegers(true);
 
   const streamPage = (order: 'ASC' | 'DESC', compare: '>=' | '<=') =>

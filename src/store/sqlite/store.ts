@@ -1,8 +1,9 @@
 // The embedded event store: a durable SQLite file (WAL, fsync per commit) shared by every process
 // on the machine. Reads run on this thread; appends go to the writer worker and are acknowledged
 // after their commit's fsync.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describeError, ensurePrivateFile, StartupError } from '../../config/files.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import {
@@ -26,6 +27,8 @@ export interface SqliteStoreOptions {
   pageSize?: number;
   /** Pause between passes of the per-stream indexer once it is caught up (ms); 0: only on indexNow(). */
   indexIntervalMs?: number;
+  /** Open for reading only: no writer thread, nothing created; a missing file is an error (replay, verify). */
+  readOnly?: boolean;
   /** Observes each writer thread as it starts (diagnostics, tests). */
   onWriterStarted?: (worker: Worker) => void;
 }
@@ -49,7 +52,15 @@ function toResult(stream: string, expected: ExpectedRevision, outcome: AppendOut
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteEventStore> {
   const path = resolve(options.path);
-  mkdirSync(dirname(path), { recursive: true });
+  if (options.readOnly) {
+    if (!existsSync(path)) throw new StartupError(`event store ${path} does not exist`);
+  } else {
+    try {
+      ensurePrivateFile(path);
+    } catch (error) {
+      throw new StartupError(`event store ${path} cannot be created: ${describeError(error)}`);
+    }
+  }
   const pageSize = options.pageSize ?? 1000;
   let closed = false;
 
@@ -58,15 +69,19 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   const recent = committedLog();
   let subscribers = 0;
   // The writer creates the schema; start it first so the reader finds the tables.
-  const writer = await startWriterClient({
+  const writer = options.readOnly ? readOnlyWriter(path) : await startWriterClient({
     path, indexIntervalMs: options.indexIntervalMs ?? 100, onCommitted: commits.notify, onWriterStarted: options.onWriterStarted,
+  }).catch((error: unknown) => {
+    commits.close();
+    throw new StartupError(`event store ${path} cannot be opened: ${describeError(error).replace(/^event store writer could not start: /, '')}`);
   });
   let reader: Reader;
   try {
-    reader = openReader(path);
+    reader = openReader(path, { readOnly: options.readOnly === true });
   } catch (error) {
     await writer.close();
-    throw error;
+    commits.close();
+    throw new StartupError(`event store ${path} cannot be read: ${describeError(error)}`);
   }
   commits.watch(() => reader.dataVersion());
 
@@ -157,4 +172,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
   };
   return store;
+}
+
+/** The writer of a store opened read-only: every append is refused, nothing is started. */
+function readOnlyWriter(path: string): Pick<Awaited<ReturnType<typeof startWriterClient>>, 'append' | 'indexNow' | 'close'> {
+  const refuse = () => Promise.reject(new StoreUnavailableError(`event store ${path} is open read-only`));
+  return { append: refuse, indexNow: refuse, close: async () => undefined };
 }

@@ -2,6 +2,7 @@
 // one message (one group commit). A writer that dies answers its in-flight appends as unavailable
 // (their outcome is unknown; a retry with the same event ids is safe) and the next append starts a new one.
 import { Worker } from 'node:worker_threads';
+import { describeError } from '../../config/files.js';
 import { StoreUnavailableError } from '../port.js';
 import { outcomeList, packBatch, unpackOutcome, type AppendOutcome, type AppendRequest, type PackedOutcomes } from './writer.js';
 import type { WriterMessage, WriterWorkerData } from './writer-worker.js';
@@ -43,7 +44,7 @@ function workerUrl(): URL {
   return new URL(`./writer-worker${ext}`, import.meta.url);
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const describe = describeError;
 
 export async function startWriterClient(options: WriterClientOptions): Promise<WriterClient> {
   const workerData: WriterWorkerData = { path: options.path, indexIntervalMs: options.indexIntervalMs };
@@ -92,7 +93,8 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
         reject(new StoreUnavailableError(`event store writer could not start: ${describe(error)}`));
       };
       const onExit = (code: number) => fail(new Error(`exited with code ${code}`));
-      const onReady = (message: { kind: string }) => {
+      const onReady = (message: { kind: string; message?: string }) => {
+        if (message.kind === 'startFailed') return fail(new Error(message.message));
         if (message.kind !== 'ready') return;
         worker.off('message', onReady).off('error', fail).off('exit', onExit);
         worker.unref();

@@ -18,7 +18,18 @@ export type WriterMessage =
 const INDEX_CHUNK = 10_000;
 const port = parentPort!;
 const { path, indexIntervalMs } = workerData as WriterWorkerData;
-const writer = openWriter(path);
+// A store that cannot be opened is reported in words: an error thrown here reaches the main
+// thread as a structured clone that printed "[object Object]".
+let opened: ReturnType<typeof openWriter>;
+try {
+  opened = openWriter(path);
+} catch (error) {
+  const code = (error as { code?: unknown }).code;
+  const text = error instanceof Error ? error.message : String(error);
+  parentPort!.postMessage({ kind: 'startFailed', message: typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text });
+  process.exit(1);
+}
+const writer = opened;
 let queue: Extract<WriterMessage, { kind: 'append' }>[] = [];
 let scheduled = false;
 let closing = false;

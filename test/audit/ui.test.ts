@@ -19,7 +19,10 @@ t.test('GET /ui/ serves the page, its script and its style, each with a CSP that
   const bare = await api.inject({ method: 'GET', url: '/ui?account=alice' });
   t.equal(bare.statusCode, 301);
   t.equal(bare.headers.location, '/ui/?account=alice');
-  t.equal((await api.inject({ method: 'GET', url: '/ui/client.js' })).statusCode, 404, 'no wildcard: /ui/client.js is left to whoever registers it');
+  // No wildcard here: /ui/client.js belongs to the app client's own route (SPEC §13), not to this page.
+  const client = await api.inject({ method: 'GET', url: '/ui/client.js' });
+  t.equal(client.statusCode, 200, '/ui/client.js is the client bundle');
+  t.match(client.body, /createMiningClient/, 'served by the client route, not the timeline page');
   t.equal((await api.inject({ method: 'GET', url: '/ui/../package.json' })).statusCode, 404);
 });
 

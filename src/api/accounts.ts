@@ -2,6 +2,7 @@
 // ?minPosition= to wait (bounded) until the read model has applied the client's own write.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { AT_DESCRIPTION, parseAt, type AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
@@ -21,11 +22,8 @@ export interface AccountRoutesOptions {
   readModel: ReadModel;
   clock: Clock;
   heartbeatIntervalMs: number;
-  /**
-   * The auditor's ledger of one account (src/projections/audit.ts): a LedgerStream, streamed as it
-   * is replayed, or a JSON-ready object.
-   */
-  audit: (accountId: string) => Promise<unknown>;
+  /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
+  audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   /** Audits running at once in this process (AUDIT_CONCURRENCY); a further one is 503. Default 2. */
   auditConcurrency?: number;
   /** The account's command budget; an audit counts against it. */
@@ -40,6 +38,10 @@ const SessionsQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })),
   },
+  { additionalProperties: false },
+);
+const AuditQuery = Type.Object(
+  { ...ReadQuery.properties, at: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `the ledger as the store held it then: ${AT_DESCRIPTION}` })) },
   { additionalProperties: false },
 );
 function isLedgerStream(value: unknown): value is LedgerStream {
@@ -105,9 +107,11 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
 
   app.get('/audit', {
     config: { access: 'read' },
-    schema: { ...common, querystring: ReadQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
+    schema: { ...common, querystring: AuditQuery, summary: "The auditor's ledger, replayed from the account's stream", response: { 200: AuditLedger, ...errorResponses } },
   }, async (request, reply) => {
     const { accountId } = request.params;
+    const at = request.query.at === undefined ? undefined : parseAt(request.query.at);
+    if (request.query.at !== undefined && at === undefined) throw new ApiError(400, 'VALIDATION_FAILED', `at must be ${AT_DESCRIPTION}`);
     const retryAfter = options.limiter?.take(accountId) ?? 0;
     if (retryAfter > 0) throw new ApiError(429, 'RATE_LIMITED', `rate limit for ${accountId} reached; retry in ${retryAfter} s`, retryAfter);
     if (auditsRunning >= auditConcurrency) {
@@ -119,7 +123,7 @@ export const accountRoutes: FastifyPluginCallbackTypebox<AccountRoutesOptions> =
       await awaitPosition(request.query.minPosition);
       let ledger: unknown;
       try {
-        ledger = await options.audit(accountId);
+        ledger = await options.audit(accountId, at === undefined ? undefined : { at });
       } catch (error) {
         if (error instanceof ProjectionLagError) throw new ApiError(503, 'UNAVAILABLE', error.message, 1);
         throw error;

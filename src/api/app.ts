@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
@@ -29,6 +30,7 @@ import { installMetrics, type MetricSources } from './metrics.js';
 import { miningRoutes } from './mining.js';
 import { rateLimiter } from './rate-limit.js';
 import { installRequestLog } from './request-log.js';
+import { uiRoutes } from './ui.js';
 
 export interface ApiSettings {
   /** HEARTBEAT_INTERVAL_MS, advertised in every session. */
@@ -55,7 +57,7 @@ export interface ApiDeps {
   handler: CommandHandler;
   readModel: ReadModel;
   /** The auditor's ledger of one account (src/projections/audit.ts), returned verbatim. */
-  audit: (accountId: string) => Promise<unknown>;
+  audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   clock: Clock;
   /** HS256 key. */
   secret: Buffer;
@@ -135,6 +137,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     maxLag: settings.readyMaxLag ?? 10_000n,
     storeTimeoutMs: 1000,
   });
+  await app.register(uiRoutes);
   await app.register(clientScriptRoute);
   // One budget per account, whether its heartbeats come one by one or in a gateway's batch.
   const limiter = rateLimiter(settings.commandRateLimitPerMinute, clock);

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Entry> = {
   replay: { summary: "the auditor's ledger of one account, rebuilt from its stream", load: () => import('./replay.js') },
   verify: { summary: 'replays every account and compares with the projections', load: () => import('./verify.js') },
   token: { summary: 'mints a bearer token with the configured secret', load: () => import('./token.js') },
+  checkpoint: { summary: 'appends a signed Merkle tree head of the event store to a checkpoints file', load: () => import('./checkpoint.js') },
   simulate: { summary: 'drives simulated miners on a virtual clock and checks every balance', load: () => import('./simulate.js') },
   doctor: { summary: 'checks the deployment: store, read model, secret, clock, disk, sweeper', load: () => import('./doctor.js') },
   backup: { summary: 'a consistent online copy of the embedded event store', load: () => import('./backup.js') },

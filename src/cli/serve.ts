@@ -90,7 +90,7 @@ export const command: CliCommand = {
       },
       store, handler, readModel, clock: systemClock, registry, logger,
       secret: secret.secret,
-      audit: (accountId) => auditStream({ store, readModel, accountId }),
+      audit: (accountId, query) => auditStream({ store, readModel, accountId, at: query?.at }),
       ...(parts.projector ? { caughtUp: parts.projector.caughtUp } : {}),
       metrics: {
         ...(parts.projector ? {} : {

@@ -110,10 +110,17 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       return { accountId, decision, state, session: sessionOf(state, decision), position: loaded.position, written: 0 };
     }
     const recordedAt = isoOf(now);
-    const events = decision.events.map((event) => encode(event, ids.next(), recordedAt, context));
+    // The chain continues from the loaded state's last hash: one SHA-256 per event, no read.
+    let revision = loaded.revision === 'no_stream' ? 0n : loaded.revision + 1n;
+    let prevHash = loaded.lastHash;
+    const events = decision.events.map((event) => {
+      const encoded = encode(event, ids.next(), recordedAt, context, { stream, revision: revision++, prevHash });
+      prevHash = (encoded.metadata as { hash: string }).hash;
+      return encoded;
+    });
     const expected = loaded.revision === 'no_stream' ? 'no_stream' : loaded.revision;
     const result = await store.append(stream, events, expected);
-    cache.set(stream, { state, revision: result.nextExpectedRevision, position: result.position });
+    cache.set(stream, { state, revision: result.nextExpectedRevision, position: result.position, lastHash: prevHash });
     return { accountId, decision, state, session: sessionOf(state, decision), position: result.position, written: events.length };
   }
 

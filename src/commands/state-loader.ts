@@ -4,6 +4,7 @@ import { decode } from './codec.js';
 import { evolve, initialState, type MiningState } from '../domain/decider.js';
 import type { MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
+import { eventHash } from '../audit/chain.js';
 
 export interface LoadedState {
   state: MiningState;
@@ -11,19 +12,23 @@ export interface LoadedState {
   revision: bigint | 'no_stream';
   /** Global position of the stream's last event (0n when none). */
   position: bigint;
+  /** Hash of the stream's last event, the next one's prevHash (recomputed for an unchained one); null when none. */
+  lastHash: string | null;
 }
 
 export async function loadState(store: EventStore, stream: string): Promise<LoadedState> {
   const newestFirst: MiningEvent[] = [];
   let revision: bigint | 'no_stream' = 'no_stream';
   let position = 0n;
+  let lastHash: string | null = null;
   // Adjustments are not session boundaries: a stop followed only by adjustments still ends the read.
   let onlyAdjustments = true;
   for await (const recorded of store.readStream(stream, { direction: 'backwards' })) {
-    const { event } = decode(recorded);
+    const { event, metadata } = decode(recorded);
     if (revision === 'no_stream') {
       revision = recorded.revision;
       position = recorded.position;
+      lastHash = metadata.hash ?? eventHash(recorded);
     }
     newestFirst.push(event);
     if (event.type === 'MiningStarted' || (event.type === 'MiningStopped' && onlyAdjustments)) break;
@@ -33,7 +38,7 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
   for (let i = newestFirst.length - 1; i >= 0; i--) state = evolve(state, newestFirst[i]!);
   // A stream that ends in a stop has no active session to carry; only the clock floor matters.
   if (state.active === null) state = { ...state, lastStopped: null };
-  return { state, revision, position };
+  return { state, revision, position, lastHash };
 }
 
 /**

@@ -21,6 +21,7 @@ export const REFERENCE_MAX_LENGTH = 200;
 
 const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
+const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 export const MiningStartedData = Type.Object(
@@ -60,6 +61,9 @@ export const EventMetadata = Type.Object({
     kind: Type.Union(ACTOR_KINDS.map((k) => Type.Literal(k))),
     id: Type.String({ minLength: 1, maxLength: 200 }),
   }),
+  // The hash chain (SPEC §12, src/audit/chain.ts); absent on events written before it existed.
+  hash: Type.Optional(Sha256Hex),
+  prevHash: Type.Optional(Type.Union([Sha256Hex, Type.Null()])),
 });
 
 export type MiningStartedData = Static<typeof MiningStartedData>;

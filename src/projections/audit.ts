@@ -1,5 +1,7 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
+import { positionAt, type AtPoint } from '../audit/at.js';
+import { chainJson, type ChainJson } from '../audit/chain.js';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatTokens } from '../domain/money.js';
@@ -35,6 +37,8 @@ export interface LedgerSession {
   creditedMs: number;
   earnedUnits: string;
   intervals: LedgerInterval[];
+  /** When the stop was written (the sweeper's lag is this minus stoppedAt); null while open. */
+  stopRecordedAt?: string | null;
 }
 
 /** An adjustment as the ledger and GET …/adjustments show it (SPEC §10). */
@@ -80,6 +84,14 @@ export interface AuditLedger {
   matches: boolean;
   /** What differs, one line each ("balanceUnits: replayed 25000000, projected 25000001"); empty when it matches. */
   differences: string[];
+  /** The stream's hash chain (SPEC §12): events chained, unchained (from before the chain), the first broken link. */
+  chain: ChainJson;
+  /**
+   * Set when the ledger was asked for at a point before the account's last event (SPEC §12 time
+   * travel): only events up to `position` were replayed, and nothing was compared with the
+   * projection, which holds the present (`matches` is then true and `differences` empty).
+   */
+  asOf?: { at: string; position: string; compared: false };
 }
 
 /** The projection did not reach the account's last event in time: nothing to compare with yet. */
@@ -155,17 +167,38 @@ export interface AuditOptions {
   accountId: string;
   /** How long to wait for the projection to reach the account's last event (default 2000 ms). */
   catchUpTimeoutMs?: number;
+  /** The ledger as the store held it at this point (SPEC §12). */
+  at?: AtPoint;
+}
+
+/**
+ * Where a ledger "at" a point stops, or null when the point lies at or past the account's last
+ * event (the present ledger, compared with the projection as usual).
+ */
+export async function historicalPosition(store: EventStore, accountId: string, at: AtPoint | undefined): Promise<bigint | null> {
+  if (at === undefined) return null;
+  const last = await lastPositionOf(store, accountId);
+  if (last === null) return null;
+  const position = await positionAt(store, accountId, at);
+  return position >= last ? null : position;
 }
 
 /** The ledger of one account. Throws ProjectionLagError when the projection stays behind. */
 export async function auditAccount(options: AuditOptions): Promise<AuditLedger> {
   const { store, readModel, accountId } = options;
-  const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
+  const until = await historicalPosition(store, accountId, options.at);
+  const plan = until === null
+    ? await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000)
+    : { untilPosition: until, projected: readModel.account(accountId) };
   const sessions: LedgerSession[] = [];
   const adjustments: AdjustmentJson[] = [];
   let intervals: LedgerInterval[] = [];
+  const stopsRecordedAt = new Map<string, string>();
   const why = whyWriter();
   const totals = await replayStream(store, accountId, {
+    stopRecorded(sessionId, recordedAt) {
+      stopsRecordedAt.set(sessionId, recordedAt);
+    },
     adjustment(adjustment) {
       adjustments.push(adjustmentJson(adjustment));
     },
@@ -176,11 +209,12 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
       intervals.push(ledgerInterval(interval, why));
     },
     sessionEnded(session) {
-      sessions.push(ledgerSession(session, intervals));
+      sessions.push({ ...ledgerSession(session, intervals), stopRecordedAt: session.stoppedAt === null ? null : stopsRecordedAt.get(session.sessionId) ?? null });
+      stopsRecordedAt.delete(session.sessionId);
       intervals = [];
     },
   }, plan.untilPosition);
-  const differences = differencesOf(totals, plan.projected);
+  const differences = until === null ? differencesOf(totals, plan.projected) : [];
   return {
     accountId,
     streamRevision: totals.streamRevision === null ? null : totals.streamRevision.toString(),
@@ -194,6 +228,8 @@ export async function auditAccount(options: AuditOptions): Promise<AuditLedger> 
     projectedPosition: (plan.projected?.position ?? 0n).toString(),
     matches: differences.length === 0,
     differences,
+    chain: chainJson(totals.chain),
+    ...(until === null ? {} : { asOf: { at: options.at!.text, position: until.toString(), compared: false as const } }),
   };
 }
 
@@ -217,13 +253,18 @@ const AUDIT_SLICE_MS = 5;
  */
 export async function auditStream(options: AuditOptions): Promise<LedgerStream> {
   const { store, readModel, accountId } = options;
-  const plan = await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000);
+  const until = await historicalPosition(store, accountId, options.at);
+  const plan = until === null
+    ? await planComparison(store, readModel, accountId, options.catchUpTimeoutMs ?? 2000)
+    : { untilPosition: until, projected: readModel.account(accountId) };
   return {
     async write(out) {
       const buffered = new BufferedOutput(out);
       const printer = jsonPrinter(buffered, accountId);
       let sliceStart = performance.now();
       const totals = await replayStream(store, accountId, {
+        stopRecorded: (sessionId, recordedAt) => printer.stopRecorded?.(sessionId, recordedAt),
+        adjustment: (adjustment) => printer.adjustment?.(adjustment),
         sessionStarted: (session) => printer.sessionStarted(session),
         interval: (interval, toText) => printer.interval(interval, toText),
         sessionEnded: (session) => printer.sessionEnded(session),
@@ -236,7 +277,9 @@ export async function auditStream(options: AuditOptions): Promise<LedgerStream> 
           }
         },
       }, plan.untilPosition);
-      await printer.finish(totals, plan.projected, differencesOf(totals, plan.projected));
+      // A past ledger is not compared: the projection holds the present (SPEC §12).
+      const differences = until === null ? differencesOf(totals, plan.projected) : [];
+      await printer.finish(totals, plan.projected, differences, until === null ? undefined : { at: options.at!.text, position: until });
     },
   };
 }

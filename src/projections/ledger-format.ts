@@ -1,6 +1,7 @@
 // Printing the auditor's ledger as it is replayed: a table for people, JSON for machines. Output is
 // buffered and written with back-pressure, so a million intervals print in flat memory.
 import type { Writable } from 'node:stream';
+import { chainJson, describeChain } from '../audit/chain.js';
 import { formatTokens } from '../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
 import { whyWriter } from './interval-why.js';
@@ -74,7 +75,8 @@ function lastOf<T, R>(compute: (value: T) => R): (value: T) => R {
 }
 
 export interface LedgerPrinter extends LedgerSink {
-  finish(totals: ReplayTotals, projected: AccountView | null, differences: string[]): Promise<void>;
+  /** `asOf`: the ledger stops at a point in the past (time travel) and was not compared. */
+  finish(totals: ReplayTotals, projected: AccountView | null, differences: string[], asOf?: { at: string; position: bigint }): Promise<void>;
 }
 
 const units = (value: bigint) => `${formatTokens(value)} (${value} units)`;
@@ -115,7 +117,8 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
         `earned ${units(sessionEarnedUnits(session))}\n`);
     },
     drain: () => out.drain(),
-    async finish(totals, projected, differences) {
+    async finish(totals, projected, differences, asOf) {
+      if (asOf) out.write(`\nAs of ${asOf.at}: events up to position ${asOf.position}; not compared with the projection, which holds the present\n`);
       if (totals.events === 0) out.write(`\nAccount ${accountId} has no events.\n`);
       out.write(`\nAccount ${accountId}: ${totals.events} events, stream revision ${totals.streamRevision ?? 'none'}, ` +
         `${totals.sessions} session${totals.sessions === 1 ? '' : 's'}, credited ${formatDuration(totals.creditedMs)}\n`);
@@ -126,6 +129,7 @@ export function tablePrinter(out: BufferedOutput, accountId: string): LedgerPrin
       out.write(`  projected balance  ${units(projected?.balanceUnits ?? 0n)}\n`);
       if (differences.length === 0) out.write('  replay and projection match\n');
       else for (const difference of differences) out.write(`  MISMATCH ${difference}\n`);
+      out.write(`  hash chain ${describeChain(totals.chain)}\n`);
       await out.flush();
     },
   };
@@ -138,10 +142,14 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
   const why = lastOf((text: string) => JSON.stringify(text));
   let sessions = 0;
   let intervals = 0;
+  let stopRecordedAt: string | null = null;
   // Adjustments are few (an operator's acts): kept and written after the sessions.
   const adjustments: AdjustmentJson[] = [];
   out.write(`{"accountId":${JSON.stringify(accountId)},"sessions":[`);
   return {
+    stopRecorded(_sessionId: string, recordedAt: string) {
+      stopRecordedAt = recordedAt;
+    },
     adjustment(adjustment: LedgerAdjustment) {
       adjustments.push(adjustmentJson(adjustment));
     },
@@ -159,15 +167,18 @@ export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrint
     sessionEnded(session: SessionAccrual) {
       const stoppedAt = session.stoppedAt === null ? 'null' : `"${toIso(session.stoppedAt)}"`;
       out.write(`],"stoppedAt":${stoppedAt},"reason":${JSON.stringify(session.reason)},"heartbeats":${session.heartbeats},` +
-        `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}"}`);
+        `"creditedMs":${session.creditedMs},"earnedUnits":"${sessionEarnedUnits(session)}",` +
+        `"stopRecordedAt":${session.stoppedAt === null || stopRecordedAt === null ? 'null' : JSON.stringify(stopRecordedAt)}}`);
+      stopRecordedAt = null;
     },
     drain: () => out.drain(),
-    async finish(totals, projected, differences) {
+    async finish(totals, projected, differences, asOf) {
+      const asOfJson = asOf ? `,"asOf":${JSON.stringify({ at: asOf.at, position: asOf.position.toString(), compared: false })}` : '';
       const revision = totals.streamRevision === null ? 'null' : `"${totals.streamRevision}"`;
       out.write(`],"adjustments":${JSON.stringify(adjustments)},"adjustedUnits":"${totals.adjustedUnits}","streamRevision":${revision},"events":${totals.events},"creditedMs":${totals.creditedMs},` +
         `"replayedBalanceUnits":"${totals.balanceUnits}","projectedBalanceUnits":"${projected?.balanceUnits ?? 0n}",` +
         `"projectedPosition":"${projected?.position ?? 0n}","matches":${differences.length === 0},` +
-        `"differences":${JSON.stringify(differences)}}\n`);
+        `"differences":${JSON.stringify(differences)},"chain":${JSON.stringify(chainJson(totals.chain))}${asOfJson}}\n`);
       await out.flush();
     },
   };

@@ -1,6 +1,7 @@
 // The auditor's ledger, replayed from one account's stream with the domain's accrual: every session
 // and every interval between presence points, with its verdict. Streaming, so a stream of a million
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
+import { ChainFollower, type ChainSummary } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
 import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../domain/events.js';
@@ -31,6 +32,8 @@ export interface LedgerSink {
   sessionEnded(session: SessionAccrual): void;
   /** Called every few thousand events, so a printing sink can wait for its output to drain. */
   drain?(): Promise<void>;
+  /** A MiningStopped event's write time, just before the session it ends is reported (the sweeper's lag is recordedAt − at). */
+  stopRecorded?(sessionId: string, recordedAt: string): void;
 }
 
 export interface ReplayTotals {
@@ -44,6 +47,8 @@ export interface ReplayTotals {
   balanceUnits: bigint;
   creditedMs: number;
   active: SessionAccrual | null;
+  /** The stream's hash chain as far as it was replayed (SPEC §12); unset where no stream was read. */
+  chain?: ChainSummary;
   /** Σ adjustments (included in balanceUnits) and how many there were. */
   adjustedUnits: bigint;
   adjustments: number;
@@ -96,6 +101,7 @@ export async function replayStream(
   }
 
   const stream = streamOf(accountId);
+  let chain = new ChainFollower(stream);
   const path = embeddedStorePath(store);
   let stopped = false;
   // The port's read first: most streams end within it. A longer one in the embedded store goes on
@@ -105,16 +111,21 @@ export async function replayStream(
       stopped = true;
       break;
     }
-    const { event, metadata } = decode(recorded);
-    fold(event, metadata.actor);
+    const decoded = decode(recorded);
+    if (decoded.event.type === 'MiningStopped') sink.stopRecorded?.(decoded.event.data.sessionId, decoded.metadata.recordedAt);
+    fold(decoded.event, decoded.metadata.actor);
+    chain.follow(recorded);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
   }
   if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
-    for await (const page of replayPages(path, stream, streamRevision! + 1n, { untilPosition })) {
+    for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
+      chain = new ChainFollower(stream, page.chain);
       for (let i = 0; i < page.events.length; i++) {
-        fold(page.events[i]!, page.actors?.get(i) ?? null);
+        const event = page.events[i]!;
+        if (event.type === 'MiningStopped' && sink.stopRecorded) sink.stopRecorded(event.data.sessionId, page.recordedAt(i));
+        fold(event, page.actors?.get(i) ?? null);
         if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
       }
       streamRevision = page.lastRevision!;
@@ -125,6 +136,7 @@ export async function replayStream(
   return {
     events: accrual.events, ignored: accrual.ignored, sessions, streamRevision, lastPosition,
     balanceUnits: accrual.balanceUnits, creditedMs: accrual.creditedMs, active: accrual.active?.session ?? null,
+    chain: chain.summary(),
     adjustedUnits, adjustments,
   };
 }

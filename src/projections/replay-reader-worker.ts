@@ -4,6 +4,7 @@
 // that thread folds and prints while this one reads the next page. A few pages run ahead, no more.
 import { parentPort, workerData } from 'node:worker_threads';
 import { decode } from '../commands/codec.js';
+import { ChainFollower, type ChainState } from '../audit/chain.js';
 import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from '../store/sqlite/stream-scan.js';
 
 export interface ReplayReaderData {
@@ -17,6 +18,8 @@ export interface ReplayReaderData {
   pageSize: number;
   /** Pages posted before the replaying thread has taken any. */
   ahead: number;
+  /** The hash chain as followed up to `from` (SPEC §12); this thread follows it on. */
+  chain: ChainState;
 }
 
 export type ReplayReaderMessage =
@@ -35,6 +38,8 @@ export type ReplayReaderMessage =
     failed: RawEvent | undefined;
     /** No page follows. */
     last: boolean;
+    /** The hash chain after the page's events. */
+    chain: ChainState;
   }
   | { kind: 'error'; name: string; message: string; code: unknown };
 
@@ -59,6 +64,7 @@ let pageSize = (workerData as ReplayReaderData).pageSize;
 let credits = ahead;
 let finished = false;
 const scanner = openStreamScanner(path);
+const chain = new ChainFollower(stream, (workerData as ReplayReaderData).chain);
 
 function finish(): void {
   finished = true;
@@ -79,9 +85,11 @@ function readPage(validate: boolean): ReplayReaderMessage {
       reachedEnd = true;
       break;
     }
-    if (!validate) continue;
     try {
-      decode(pageEvent(stream, fields, count));
+      // Every event is hashed here, so every one is parsed; validating it too is the optional half.
+      const recorded = pageEvent(stream, fields, count);
+      if (validate) decode(recorded);
+      chain.follow(recorded);
     } catch {
       failed = rawFields(fields, count);
       break;
@@ -93,7 +101,7 @@ function readPage(validate: boolean): ReplayReaderMessage {
   if (page.text !== undefined) pageSize = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((PAGE_CHARS * page.count) / page.text.length)));
   return {
     kind: 'page', count, text: page.text, fields: page.text === undefined ? fields : undefined,
-    lastRevision: place?.revision, lastPosition: place?.position, validated: validate, failed, last,
+    lastRevision: place?.revision, lastPosition: place?.position, validated: validate, failed, last, chain: chain.state(),
   };
 }
 

@@ -3,10 +3,11 @@
 // embedded store: the worker opens the store's file itself.
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
+import type { ChainState } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import type { Actor, MiningEvent } from '../domain/events.js';
 import type { EventStore } from '../store/port.js';
-import { DATA, FIELDS, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
+import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
 import type { SqliteEventStore } from '../store/sqlite/store.js';
 import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
 
@@ -16,6 +17,10 @@ export interface ReplayPage {
   /** Revision and position of the last of them (unset when there are none). */
   lastRevision: bigint | undefined;
   lastPosition: bigint | undefined;
+  /** The hash chain after the page's events. */
+  chain: ChainState;
+  /** The metadata's recordedAt of event `i` (parsed on demand: only stops need it). */
+  recordedAt(i: number): string;
   /** The actor of each BalanceAdjusted in the page, by index (the ledger names who adjusted). */
   actors?: Map<number, Actor>;
 }
@@ -82,16 +87,20 @@ function eventsOf(
   return actors ? { events, fields, actors } : { events, fields };
 }
 
+function recordedAtOf(fields: string[]): (i: number) => string {
+  return (i) => String((JSON.parse(fields[i * FIELDS + METADATA]!) as { recordedAt?: unknown }).recordedAt);
+}
+
 /**
  * Pages of `stream` from revision `from` on, in order, up to the first event past `untilPosition`.
  * An event that does not decode ends the pages with decode's own error, after the events before it.
  * Stopping early (break, throw) stops the worker.
  */
 export async function* replayPages(
-  path: string, stream: string, from: bigint, options: ReplayReaderOptions = {},
+  path: string, stream: string, from: bigint, chain: ChainState, options: ReplayReaderOptions = {},
 ): AsyncGenerator<ReplayPage, void, undefined> {
   const workerData: ReplayReaderData = {
-    path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4,
+    path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4, chain,
   };
   const worker = new Worker(workerUrl(), { workerData });
   const queue: ReplayReaderMessage[] = [];
@@ -128,11 +137,13 @@ export async function* replayPages(
       if (error !== undefined) {
         if (events.length > 0) {
           const { revision, position } = pagePlace(fields, events.length - 1);
-          yield { events, lastRevision: revision, lastPosition: position, ...(actors ? { actors } : {}) };
+          yield { events, lastRevision: revision, lastPosition: position, chain: message.chain, recordedAt: recordedAtOf(fields), ...(actors ? { actors } : {}) };
         }
         throw error;
       }
-      if (events.length > 0) yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, ...(actors ? { actors } : {}) };
+      if (events.length > 0) {
+        yield { events, lastRevision: message.lastRevision, lastPosition: message.lastPosition, chain: message.chain, recordedAt: recordedAtOf(fields), ...(actors ? { actors } : {}) };
+      }
       if (message.failed) {
         decode(rawEvent(stream, message.failed));
         throw new Error(`${stream}@${message.failed.revision}: the replay reader could not decode an event that decodes here`);

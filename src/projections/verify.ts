@@ -2,6 +2,7 @@
 // over the log folds a partition of the accounts (bounded memory: partitions are sized from the
 // read model's account count), then the read model's own rows are walked to catch accounts that
 // the store does not know.
+import { ChainFollower, type ChainBreak } from '../audit/chain.js';
 import { decode } from '../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccountAccrual, type AccrualOptions } from '../domain/accrual.js';
 import { accountOf } from '../domain/events.js';
@@ -26,6 +27,10 @@ export interface VerifySummary {
   passes: number;
   /** The store's head when verification began: everything up to it was checked. */
   position: bigint;
+  /** Hash chains (SPEC §12): streams with a broken link, events chained, events from before the chain. */
+  chainBreaks: number;
+  chained: number;
+  unchained: number;
 }
 
 export interface VerifyOptions {
@@ -36,6 +41,8 @@ export interface VerifyOptions {
   catchUpTimeoutMs?: number;
   maxAccountsPerPass?: number;
   onMismatch?: (mismatch: Mismatch) => void;
+  /** A stream's first broken link. */
+  onChainBreak?: (broken: ChainBreak) => void;
   /** Checked between pages of the log; true stops with VerifyInterruptedError. */
   shouldStop?: () => boolean;
 }
@@ -48,6 +55,7 @@ interface Fold {
   accrual: AccountAccrual;
   revision: bigint | null;
   lastPosition: bigint;
+  chain: ChainFollower;
 }
 
 const TOTALS_ONLY: AccrualOptions = { keepSessions: false };
@@ -84,8 +92,9 @@ async function foldPartition(
       const accountId = accountOf(recorded.stream);
       if (accountId === undefined || partitionOf(accountId, partitions) !== partition) continue;
       let fold = folds.get(accountId);
-      if (!fold) folds.set(accountId, (fold = { accrual: emptyAccrual(), revision: null, lastPosition: 0n }));
+      if (!fold) folds.set(accountId, (fold = { accrual: emptyAccrual(), revision: null, lastPosition: 0n, chain: new ChainFollower(recorded.stream) }));
       applyEvent(fold.accrual, decode(recorded).event, TOTALS_ONLY);
+      fold.chain.follow(recorded);
       fold.revision = recorded.revision;
       fold.lastPosition = recorded.position;
     }
@@ -116,7 +125,9 @@ export async function verifyAll(options: VerifyOptions): Promise<VerifySummary> 
   }
   const { db } = openReadonly(options.readModelPath);
   const queries = createQueries(db);
-  const summary: VerifySummary = { accounts: 0, events: 0, mismatches: 0, passes: 0, position: head };
+  const summary: VerifySummary = {
+    accounts: 0, events: 0, mismatches: 0, passes: 0, position: head, chainBreaks: 0, chained: 0, unchained: 0,
+  };
   const report = (accountId: string, differences: string[]) => {
     summary.accounts++;
     if (differences.length === 0) return;
@@ -130,6 +141,12 @@ export async function verifyAll(options: VerifyOptions): Promise<VerifySummary> 
       summary.passes++;
       for (const [accountId, fold] of folds) {
         summary.events += fold.accrual.events;
+        summary.chained += fold.chain.chained;
+        summary.unchained += fold.chain.unchained;
+        if (fold.chain.broken) {
+          summary.chainBreaks++;
+          options.onChainBreak?.(fold.chain.broken);
+        }
         report(accountId, await compareAccount(store, queries, accountId, fold, head));
       }
       // Rows of accounts the log (up to head) does not have: a projection that invented an account.

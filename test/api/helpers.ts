@@ -68,7 +68,7 @@ export async function testApi(t: Test, options: TestApiOptions = {}): Promise<Te
     store,
     handler,
     readModel: projector.readModel,
-    audit: options.audit ?? ((accountId) => auditStream({ store, readModel: projector.readModel, accountId })),
+    audit: options.audit ?? ((accountId, query) => auditStream({ store, readModel: projector.readModel, accountId, at: query?.at })),
     clock,
     secret: SECRET,
     registry,

@@ -110,7 +110,7 @@ t.test('a cache hit that writes nothing costs no stream read', async (t) => {
 
 t.test('the state cache is a bounded LRU', async (t) => {
   const cache = stateCache(2);
-  const entry = (n: bigint) => ({ state: { lastEventAt: null, active: null, lastStopped: null }, revision: n, position: n });
+  const entry = (n: bigint) => ({ state: { lastEventAt: null, active: null, lastStopped: null }, revision: n, position: n, lastHash: null });
   cache.set('a', entry(1n));
   cache.set('b', entry(2n));
   t.equal(cache.get('a')?.revision, 1n, 'a is now the most recently used');

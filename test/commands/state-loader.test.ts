@@ -14,7 +14,7 @@ let eventIds = 0;
 const eventId = () => `0190f0e0-0000-7000-8000-${(++eventIds).toString(16).padStart(12, '0')}`;
 
 t.test('an empty stream: initial state, no revision, position 0', async (t) => {
-  t.same(await loadState(store, 'mining-nobody'), { state: { lastEventAt: null, active: null, lastStopped: null }, revision: 'no_stream', position: 0n });
+  t.same(await loadState(store, 'mining-nobody'), { state: { lastEventAt: null, active: null, lastStopped: null }, revision: 'no_stream', position: 0n, lastHash: null });
 });
 
 t.test('over random schedules: the active session and the clock floor match the whole fold', async (t) => {

@@ -98,6 +98,7 @@ t.test('an unknown account replays as no sessions and balance 0, matching', asyn
   t.same(ledger, {
     accountId: 'nobody', streamRevision: null, events: 0, sessions: [], adjustments: [], adjustedUnits: '0', creditedMs: 0,
     replayedBalanceUnits: '0', projectedBalanceUnits: '0', projectedPosition: '0', matches: true, differences: [],
+    chain: { chained: 0, unchained: 0, broken: null },
   });
 });
 

@@ -1,6 +1,7 @@
 // Contract: appends — revisions from 0, global positions in commit order, every expected-revision
 // case, idempotent retries, and optimistic concurrency between racing appenders.
 import type { Test } from 'tap';
+import { chainMetadata, ChainFollower } from '../../src/audit/chain.js';
 import { WrongExpectedRevisionError, type ExpectedRevision } from '../../src/store/port.js';
 import { collect, contractContext, idsOf, newEvents, revisionsOf, type StoreFactory } from './contract-helpers.js';
 
@@ -44,6 +45,23 @@ export function appendContract(t: Test, factory: StoreFactory): void {
     t.same(read!.data, event!.data);
     t.same(read!.metadata, event!.metadata);
     t.equal(typeof read!.position, 'bigint');
+  });
+
+  t.test('the hash chain (SPEC §12): hash and prevHash come back unchanged, and the stored events still hash to them', async (t) => {
+    const { store, ns } = await contractContext(t, factory);
+    const stream = `${ns}chained`;
+    let prevHash: string | null = null;
+    const events = newEvents(3).map((event, i) => {
+      const metadata = chainMetadata(stream, BigInt(i), event.type, event.data, event.metadata as object, prevHash);
+      prevHash = metadata.hash;
+      return { ...event, metadata };
+    });
+    await store.append(stream, events, 'no_stream');
+    const read = await collect(store.readStream(stream));
+    t.same(read.map((e) => e.metadata), events.map((e) => e.metadata));
+    const follower = new ChainFollower(stream);
+    for (const recorded of read) follower.follow(recorded);
+    t.same(follower.summary(), { chained: 3, unchained: 0, broken: null }, 'recomputed from what the adapter returns');
   });
 
   t.test('expected revision: each case accepts the right state and rejects the rest', async (t) => {

@@ -14,7 +14,7 @@ const ID = 1;
 const REVISION = 2;
 const POSITION = 3;
 export const DATA = 4;
-const METADATA = 5;
+export const METADATA = 5;
 
 /**
  * A page of a stream's events in revision order: FIELDS strings per event (type, id, revision,

@@ -88,10 +88,17 @@ t.test('metadata: schemaVersion, recordedAt (the handler clock), correlationId a
   const swept = await handler.execute('erin', { type: 'expire' }, AS_SWEEPER);
   t.equal(swept.session?.reason, 'timeout');
   const [start, stop] = await streamEvents(store, 'mining-erin');
-  t.same(start!.metadata, { schemaVersion: 1, recordedAt: toIso(DAY), correlationId: 'req-1', actor: { kind: 'user', id: 'alice' } });
-  t.same(stop!.metadata, {
+  const { hash: startHash, prevHash: startPrev, ...startRest } = start!.metadata;
+  const { hash: stopHash, prevHash: stopPrev, ...stopRest } = stop!.metadata;
+  t.same(startRest, { schemaVersion: 1, recordedAt: toIso(DAY), correlationId: 'req-1', actor: { kind: 'user', id: 'alice' } });
+  t.same(stopRest, {
     schemaVersion: 1, recordedAt: toIso(DAY + T + 5_000), correlationId: 'sweep-1', actor: { kind: 'sweeper', id: 'sweeper-1' },
   });
+  // The hash chain (SPEC §12): the first event links to nothing, the stop to the start.
+  t.match(startHash, /^[0-9a-f]{64}$/);
+  t.equal(startPrev, null);
+  t.equal(stopPrev, startHash);
+  t.match(stopHash, /^[0-9a-f]{64}$/);
   t.ok(stop!.metadata.recordedAt >= stop!.event.data.at, 'a sweeper stop is recorded after its deadline');
   t.not(start!.recorded.id, stop!.recorded.id);
   t.match(start!.recorded.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'event ids are UUIDv7');

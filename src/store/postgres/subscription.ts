@@ -4,6 +4,7 @@
 // nothing repeated); only the handler's own errors end it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
+import { subscriptionHandle } from '../subscription-handle.js';
 import { isUnavailable, toPortError } from './errors.js';
 import type { CommitNotifier, CommitSignal } from './notifier.js';
 
@@ -66,16 +67,5 @@ export function subscribePostgres(source: PostgresSubscriptionSource): Subscript
     }
   }
 
-  const done = run().catch((error: unknown) => {
-    if (handler.onError) handler.onError(error);
-    else throw error;
-  });
-  return {
-    done,
-    async stop() {
-      signal.stopped = true;
-      signal.wake?.();
-      await done.catch(() => undefined);
-    },
-  };
+  return subscriptionHandle(run(), signal, handler);
 }

@@ -2,6 +2,7 @@
 // then live events as commits are noticed. Restartable from any checkpoint.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FromPosition, Subscription, SubscriptionHandler } from '../port.js';
+import { subscriptionHandle } from '../subscription-handle.js';
 import type { ScannedPage } from './reader.js';
 
 export interface CommitSignal {
@@ -73,16 +74,5 @@ export function createSubscription(source: SubscriptionSource): Subscription {
     }
   }
 
-  const done = run().catch((error: unknown) => {
-    if (handler.onError) handler.onError(error);
-    else throw error;
-  });
-  return {
-    done,
-    async stop() {
-      signal.stopped = true;
-      signal.wake?.();
-      await done.catch(() => undefined);
-    },
-  };
+  return subscriptionHandle(run(), signal, handler);
 }

@@ -1,6 +1,6 @@
 // mining-ledger/client: the API's routes as typed methods, and keepMining for apps (SPEC §13).
 // ESM with no Node-only imports; `serve` also ships it bundled at GET /ui/client.js.
-import { createMiningApi, type FetchLike, type MiningApi, type Timers } from './http.js';
+import { createMiningApi, type HttpOptions, type MiningApi, type Timers } from './http.js';
 import { keepMining, type KeepMiningOptions, type MiningController, type VisibilityDocument } from './keep-mining.js';
 
 export { MiningApiError } from './errors.js';
@@ -8,19 +8,9 @@ export type { CallOptions, FetchLike, MiningApi, ReadOptions, RequestInitLike, R
 export type { EndReason, KeepMiningOptions, KeepState, MiningController, UpdateKind, VisibilityDocument, WhenHidden } from './keep-mining.js';
 export type * from './types.js';
 
-export interface MiningClientOptions {
-  /** Where serve answers, e.g. https://api.example.com (a path prefix is kept). */
-  baseUrl: string;
-  token?: string;
-  /** Called before every request: return a fresh token (may be async). */
-  getToken?: () => string | Promise<string>;
-  /** Default: the `sub` of the token. */
-  accountId?: string;
-  fetch?: FetchLike;
-  requestTimeoutMs?: number;
-  /** For tests and non-browser hosts: the clock, timers, randomness and page the client watches. */
-  now?: () => number;
-  timers?: Timers;
+/** The HTTP options (baseUrl, token | getToken, accountId, fetch, timeouts, clock), plus what keepMining watches. */
+export interface MiningClientOptions extends HttpOptions {
+  /** For tests and non-browser hosts: the randomness and page the client watches (clock and timers: HttpOptions). */
   random?: () => number;
   /** Default globalThis.document; null for none (e.g. React Native: pass your AppState adapter). */
   document?: VisibilityDocument | null;

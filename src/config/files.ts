@@ -1,7 +1,7 @@
 // Directories and files the service creates: private to its user (SPEC §15: directories 0700, store
 // and read-model files 0600), and created without Node's recursive mkdir, which loops forever on a
 // path it can never create (DATA_DIR=/proc/nope spun at 100 % CPU and ignored SIGTERM).
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /** Something the process needs at start could not be had (a directory, a file, a server): exit 2. */
@@ -49,4 +49,14 @@ export function describeError(error: unknown): string {
     }
   }
   return String(error);
+}
+
+/** Flushes a file (or a directory, so a rename in it is durable) to disk. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

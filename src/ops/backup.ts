@@ -6,6 +6,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { fsyncPath } from '../config/files.js';
 
 export interface BackupResult {
   path: string;
@@ -18,15 +19,6 @@ export interface BackupResult {
 
 export class BackupError extends Error {
   override readonly name = 'BackupError';
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Copies the store at `source` to `target` (which must not exist); the copy is 0600 and fsynced. */

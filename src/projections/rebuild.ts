@@ -1,7 +1,7 @@
 // Rebuild: every event into a fresh read-model file beside the live one, then an atomic rename over
 // it. The swap happens under the live file's exclusive lock, so no process is half-way through a
 // transaction on the old file; followers notice the new file and continue from its checkpoint.
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +12,7 @@ import { createEngine, type ProjectionEngine } from './engine.js';
 import { pageReader } from './page-reader.js';
 import { buildInParallel, ParallelBuildStopped } from './rebuild-parallel.js';
 import { openScratch } from './schema.js';
+import { fsyncPath } from '../config/files.js';
 
 export interface RebuildProgress {
   phase: 'build' | 'catch-up' | 'swap';
@@ -63,15 +64,6 @@ export interface RebuildResult {
 
 export class RebuildInterruptedError extends Error {
   override readonly name = 'RebuildInterruptedError';
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function removeScratch(path: string): void {

@@ -58,7 +58,7 @@ function inlineDashValues(argv: string[], options: Options): string[] {
 }
 
 /** Names the flag a strict parse refused, from a lenient parse's tokens; Node's own message otherwise. */
-function explain(error: unknown, argv: string[], options: Options): UsageError {
+function explain(error: Error, argv: string[], options: Options): UsageError {
   const { tokens } = parseArgv({ args: argv, options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
@@ -70,7 +70,7 @@ function explain(error: unknown, argv: string[], options: Options): UsageError {
       return new UsageError(`${token.rawName} needs a value`);
     }
   }
-  return new UsageError(error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
+  return new UsageError(error.message.split('\n')[0]!);
 }
 
 function parseStrict(argv: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[]; tokens: Token[] } {
@@ -78,8 +78,8 @@ function parseStrict(argv: string[], options: Options): { values: Record<string,
     const parsed = parseArgv({ args: argv, options, strict: true, allowPositionals: true, allowNegative: true, tokens: true });
     return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, tokens: parsed.tokens };
   } catch (error) {
-    if (!(error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS_'))) throw error;
-    throw explain(error, argv, options);
+    // ERR_PARSE_ARGS_*: the options are ours and valid, so any throw is about the arguments.
+    throw explain(error as Error, argv, options);
   }
 }
 

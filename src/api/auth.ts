@@ -81,7 +81,7 @@ const FAST_JWT_REFUSALS: Partial<Record<string, string>> = {
 
 /**
  * fast-jwt, HS256 only. Its own cache stays off: keyed by default by a SHA hash of the token (a hit
- * costs a hash), with the whole token it warns at every start, and it would hold the payload, not
+ * costs a hash), with the whole token it warns for every verifier built, and it would hold the payload, not
  * the checked principal — the LRU in tokenVerifier does both (figures in docs/api.md). Time claims
  * are ours to check against the injected clock: fast-jwt reads Date.now().
  */

@@ -1,6 +1,6 @@
 // The command handler: load state, decide, append with the expected revision, retry only on a
 // revision conflict. Shared by the API and the sweeper.
-import { decide, evolve, type Decision, type MiningCommand, type MiningState } from '../domain/decider.js';
+import { decide, evolve, type Decision, type MiningCommand, type MiningSettings, type MiningState } from '../domain/decider.js';
 import { streamOf } from '../domain/events.js';
 import type { SessionAccrual } from '../domain/session.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
@@ -10,13 +10,7 @@ import { isoFormatter } from './iso-text.js';
 import { keyedQueue } from './keyed-queue.js';
 import { loadState, stateCache, type LoadedState } from './state-loader.js';
 
-export interface MiningSettings {
-  rateUnitsPerHour: bigint;
-  heartbeatTimeoutMs: number;
-  maxSessionMs: number;
-  minHeartbeatIntervalMs: number;
-  sweepGraceMs: number;
-}
+export type { MiningSettings } from '../domain/decider.js';
 
 export type CommandRequest =
   | { type: 'start' }

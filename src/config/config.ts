@@ -1,6 +1,7 @@
 // The one place that reads the environment. Every value is validated; a bad one names its variable.
 import { accessSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { MiningSettings } from '../domain/decider.js';
 import { MoneyError, parseTokenAmount } from '../domain/money.js';
 import { ensureDirectory } from './files.js';
 
@@ -11,7 +12,8 @@ export class ConfigError extends Error {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface Config {
+/** The mining settings (R, T, M and the two guards) are the domain's own type, read from the environment here. */
+export interface Config extends MiningSettings {
   dataDir: string;
   eventStoreUrl: string;
   readModelPath: string;
@@ -19,13 +21,8 @@ export interface Config {
   port: number;
   jwtSecret: string | undefined;
   ratePerHour: string;
-  rateUnitsPerHour: bigint;
   heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  maxSessionMs: number;
-  minHeartbeatIntervalMs: number;
   sweepIntervalMs: number;
-  sweepGraceMs: number;
   commandRateLimitPerMinute: number;
   kafkaBrokers: string[];
   kafkaTopic: string;

@@ -1,8 +1,9 @@
 // An account's accrual: a stream's events folded into sessions, credited time and balance.
-// The projector and the auditor's replay both use this fold; the rules live in session.ts.
+// The projector and the auditor's replay both use this fold; the rules live in session-step.ts
+// (which session an event belongs to) and session.ts (credited time).
 import type { MiningEvent } from './events.js';
-import { closeSession, openSession, recordHeartbeat, sessionEarnedUnits, type Interval, type SessionAccrual } from './session.js';
-import { parseIso } from './time.js';
+import { sessionEarnedUnits, type Interval, type SessionAccrual } from './session.js';
+import { eventTimeOf, stepSession } from './session-step.js';
 
 export interface SessionLedger {
   session: SessionAccrual;
@@ -54,33 +55,30 @@ export function applyEvent(accrual: AccountAccrual, event: MiningEvent, options:
     accrual.balanceUnits += BigInt(event.data.amountUnits);
     return;
   }
-  const at = parseIso(event.data.at) as number;
   const current = accrual.active;
-  switch (event.type) {
-    case 'MiningStarted': {
-      const d = event.data;
-      const session = openSession({
-        sessionId: d.sessionId, accountId: d.accountId, at,
-        rateUnitsPerHour: BigInt(d.rateUnitsPerHour), heartbeatTimeoutMs: d.heartbeatTimeoutMs, maxSessionMs: d.maxSessionMs,
-      });
-      const ledger: SessionLedger = { session, intervals: [] };
+  const step = stepSession(current === null ? null : current.session, event, eventTimeOf(event));
+  switch (step.kind) {
+    case 'opened': {
+      const ledger: SessionLedger = { session: step.session, intervals: [] };
       accrual.active = ledger;
       if (options.keepSessions !== false) accrual.sessions.push(ledger);
       return;
     }
-    case 'Heartbeat':
-    case 'MiningStopped': {
-      if (!current || current.session.sessionId !== event.data.sessionId) {
-        accrual.ignored++;
-        return;
-      }
-      const before = current.session;
-      const step = event.type === 'Heartbeat' ? recordHeartbeat(before, at) : closeSession(before, at, event.data.reason);
-      current.session = step.session;
-      if (options.intervals) current.intervals.push(step.interval);
-      settle(accrual, current, before, step.session);
-      if (event.type === 'MiningStopped') accrual.active = null;
+    case 'ignored':
+      accrual.ignored++;
+      return;
+    case 'heartbeat':
+    case 'closed': {
+      const ledger = current!;
+      const before = ledger.session;
+      ledger.session = step.session;
+      if (options.intervals) ledger.intervals.push(step.interval);
+      settle(accrual, ledger, before, step.session);
+      if (step.kind === 'closed') accrual.active = null;
+      return;
     }
+    case 'untouched':
+      return;
   }
 }
 

@@ -3,7 +3,7 @@
 import { applyEvent, emptyAccrual } from './accrual.js';
 import { isoOf, type AdjustmentReason, type BalanceAdjustedData, type MiningEvent } from './events.js';
 import { MAX_UNITS } from './money.js';
-import { parseIso } from './time.js';
+import { eventTimeOf } from './session-step.js';
 
 export interface AdjustmentState {
   /** Time of the stream's last event: an adjustment is never dated before it. */
@@ -47,7 +47,7 @@ export function adjustmentFold(): { apply(event: MiningEvent): void; state(): Ad
   return {
     apply(event) {
       applyEvent(accrual, event, { keepSessions: false });
-      const at = parseIso(event.data.at) as number;
+      const at = eventTimeOf(event);
       lastEventAt = lastEventAt === null ? at : Math.max(lastEventAt, at);
       if (event.type === 'BalanceAdjusted') adjustments.set(event.data.adjustmentId, event.data);
     },

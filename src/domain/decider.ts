@@ -1,10 +1,9 @@
 // The decider: initial state, evolve, decide. One pure function of state, command and time,
 // shared by the API and the sweeper. Time and ids arrive as arguments.
 import type { MiningEvent, StopReason } from './events.js';
-import {
-  closeSession, deadlineOf, expiryReasonOf, isExpired, openSession, recordHeartbeat, type SessionAccrual,
-} from './session.js';
-import { parseIso, toIso } from './time.js';
+import { deadlineOf, expiryReasonOf, isExpired, type SessionAccrual, type SessionSettings } from './session.js';
+import { eventTimeOf, stepSession } from './session-step.js';
+import { toIso } from './time.js';
 
 export interface MiningState {
   /** Time of the stream's last event: a command's clock never reads earlier than this. */
@@ -16,10 +15,12 @@ export interface MiningState {
 
 export const initialState: MiningState = { lastEventAt: null, active: null, lastStopped: null };
 
-export interface SessionSettings {
-  rateUnitsPerHour: bigint;
-  heartbeatTimeoutMs: number;
-  maxSessionMs: number;
+export type { SessionSettings } from './session.js';
+
+/** The settings a command handler decides with: a new session's R, T and M, and the two guards. */
+export interface MiningSettings extends SessionSettings {
+  minHeartbeatIntervalMs: number;
+  sweepGraceMs: number;
 }
 
 export type MiningCommand =
@@ -40,38 +41,18 @@ export interface Decision {
   readonly recorded?: boolean;
 }
 
-function eventTime(event: MiningEvent): number {
-  const at = parseIso(event.data.at);
-  if (at === undefined) throw new Error(`event ${event.type} has an invalid time "${event.data.at}"`);
-  return at;
-}
-
 export function evolve(state: MiningState, event: MiningEvent): MiningState {
-  const at = eventTime(event);
+  const at = eventTimeOf(event);
   const lastEventAt = state.lastEventAt === null ? at : Math.max(state.lastEventAt, at);
-  switch (event.type) {
-    case 'MiningStarted': {
-      const { data } = event;
-      const active = openSession({
-        sessionId: data.sessionId,
-        accountId: data.accountId,
-        at,
-        rateUnitsPerHour: BigInt(data.rateUnitsPerHour),
-        heartbeatTimeoutMs: data.heartbeatTimeoutMs,
-        maxSessionMs: data.maxSessionMs,
-      });
-      return { ...state, lastEventAt, active };
-    }
-    case 'Heartbeat': {
-      if (!state.active || state.active.sessionId !== event.data.sessionId) return { ...state, lastEventAt };
-      return { ...state, lastEventAt, active: recordHeartbeat(state.active, at).session };
-    }
-    case 'MiningStopped': {
-      if (!state.active || state.active.sessionId !== event.data.sessionId) return { ...state, lastEventAt };
-      return { lastEventAt, active: null, lastStopped: closeSession(state.active, at, event.data.reason).session };
-    }
-    case 'BalanceAdjusted':
-      // Never changes a session, its credited time or its deadline (SPEC §10).
+  const step = stepSession(state.active, event, at);
+  switch (step.kind) {
+    case 'opened':
+    case 'heartbeat':
+      return { ...state, lastEventAt, active: step.session };
+    case 'closed':
+      return { lastEventAt, active: null, lastStopped: step.session };
+    case 'ignored':
+    case 'untouched':
       return { ...state, lastEventAt };
   }
 }

@@ -45,13 +45,18 @@ export interface Interval {
   readonly maxSessionMs: number;
 }
 
-export interface SessionStart {
+/** What a session is started with (MINING_RATE_PER_HOUR, HEARTBEAT_TIMEOUT_MS, MAX_SESSION_MS). */
+export interface SessionSettings {
+  rateUnitsPerHour: bigint;
+  heartbeatTimeoutMs: number;
+  /** 0 = unlimited. */
+  maxSessionMs: number;
+}
+
+export interface SessionStart extends SessionSettings {
   sessionId: string;
   accountId: string;
   at: number;
-  rateUnitsPerHour: bigint;
-  heartbeatTimeoutMs: number;
-  maxSessionMs: number;
 }
 
 export function openSession(start: SessionStart): SessionAccrual {

@@ -1,10 +1,10 @@
 // The sweeper's deadline index: per account with an active session, only what the domain needs to
 // compute the deadline (start, T, M, last presence), kept in typed arrays under an interned slot.
-// Deadlines come from src/domain (openSession, recordHeartbeat, deadlineOf); nothing here
-// re-states a rule. The index is a hint: the decider, through the command handler, decides.
+// Each event goes through the domain's stepSession (start mapping, which session, event time) and
+// deadlines come from deadlineOf; nothing here re-states a rule. The index is a hint: the decider, through the command handler, decides.
 import type { MiningEvent } from '../domain/events.js';
-import { deadlineOf, openSession, recordHeartbeat, type SessionAccrual } from '../domain/session.js';
-import { parseIso } from '../domain/time.js';
+import { deadlineOf, openSession, type SessionAccrual } from '../domain/session.js';
+import { eventTimeOf, sessionIdOf, stepSession } from '../domain/session-step.js';
 import { createDeadlineHeap } from './deadline-heap.js';
 import { stableHash } from './shard.js';
 
@@ -42,12 +42,6 @@ export interface SessionIndex {
 
 /** A 32-bit tag of a session id: enough to ignore a heartbeat or stop of another session. */
 const tagOf = (sessionId: string): number => stableHash(sessionId);
-
-function timeOf(iso: string): number {
-  const at = parseIso(iso);
-  if (at === undefined) throw new Error(`event time "${iso}" is not an ISO instant`);
-  return at;
-}
 
 export function createSessionIndex(initialCapacity = 1024): SessionIndex {
   let capacity = Math.max(16, initialCapacity);
@@ -94,7 +88,8 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
     return slot;
   }
 
-  function viewOf(slot: number): SessionAccrual {
+  function viewOf(slot: number, sessionId = ''): SessionAccrual {
+    view.sessionId = sessionId;
     view.startedAt = startedAt[slot]!;
     view.heartbeatTimeoutMs = timeoutMs[slot]!;
     view.maxSessionMs = maxMs[slot]!;
@@ -151,27 +146,29 @@ export function createSessionIndex(initialCapacity = 1024): SessionIndex {
       return taken;
     },
     apply(stream, event) {
-      if (event.type === 'MiningStarted') {
-        const d = event.data;
-        const session = openSession({
-          sessionId: d.sessionId, accountId: d.accountId, at: timeOf(d.at),
-          rateUnitsPerHour: 0n, heartbeatTimeoutMs: d.heartbeatTimeoutMs, maxSessionMs: d.maxSessionMs,
-        });
-        open(stream, session, tagOf(d.sessionId));
-        return;
-      }
+      const named = sessionIdOf(event);
       // An adjustment changes no session and no deadline (SPEC §10).
-      if (event.type === 'BalanceAdjusted') return;
+      if (named === null) return;
       const slot = slotsByStream.get(stream);
-      // As in the decider's evolve: an event of another session changes nothing.
-      if (slot === undefined || tags[slot] !== tagOf(event.data.sessionId)) return;
-      if (event.type === 'MiningStopped') {
-        end(stream, slot);
-        return;
+      // The tag stands for the active session's id: when it matches, the view carries the event's id,
+      // so the domain's "belongs to the active session" rule sees the session the tag recorded.
+      const active = slot !== undefined && tags[slot] === tagOf(named) ? viewOf(slot, named) : null;
+      const step = stepSession(active, event, eventTimeOf(event));
+      switch (step.kind) {
+        case 'opened':
+          open(stream, step.session, tagOf(named));
+          return;
+        case 'heartbeat':
+          lastPresenceAt[slot!] = step.session.lastPresenceAt;
+          setDeadline(slot!, deadlineOf(step.session));
+          return;
+        case 'closed':
+          end(stream, slot!);
+          return;
+        case 'ignored':
+        case 'untouched':
+          return;
       }
-      const { session } = recordHeartbeat(viewOf(slot), timeOf(event.data.at));
-      lastPresenceAt[slot] = session.lastPresenceAt;
-      setDeadline(slot, deadlineOf(session));
     },
     load(stream, session) {
       open(stream, session, tagOf(session.sessionId));

@@ -8,6 +8,7 @@ import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
 import { decode, encode, type CommandContext } from './codec.js';
 import { UnavailableError } from './handler.js';
+import { eventHash } from '../audit/chain.js';
 
 export type AdjustRequest = Omit<AdjustCommand, 'type' | 'now' | 'accountId'>;
 
@@ -50,8 +51,10 @@ export function createAdjuster(options: AdjusterOptions): Adjuster {
     const actors = new Map<string, Actor>();
     let revision: bigint | 'no_stream' = 'no_stream';
     let position = 0n;
+    let lastHash: string | null = null;
     for await (const recorded of store.readStream(stream)) {
       const { event, metadata } = decode(recorded);
+      lastHash = metadata.hash ?? eventHash(recorded);
       fold.apply(event);
       if (event.type === 'BalanceAdjusted') actors.set(event.data.adjustmentId, metadata.actor);
       revision = recorded.revision;
@@ -64,7 +67,13 @@ export function createAdjuster(options: AdjusterOptions): Adjuster {
       return { accountId, decision, actor, position, written: 0 };
     }
     if (options.dryRun) return { accountId, decision, actor: context.actor, position, written: 0 };
-    const events = decision.events.map((event) => encode(event, ids.next(), isoOf(now), context));
+    // Chained like the command handler's events (SPEC §12): an unchained adjustment would read as a broken link.
+    let next = revision === 'no_stream' ? 0n : revision + 1n;
+    const events = decision.events.map((event) => {
+      const encoded = encode(event, ids.next(), isoOf(now), context, { stream, revision: next++, prevHash: lastHash });
+      lastHash = (encoded.metadata as { hash: string }).hash;
+      return encoded;
+    });
     const result = await store.append(stream, events, revision);
     options.onWritten?.(accountId);
     return { accountId, decision, actor: context.actor, position: result.position, written: events.length };

@@ -40,6 +40,8 @@ t.test('projector, rebuild and parallel rebuild agree on adjustments; replay mat
     const ledger = await auditAccount({ store: w.store, readModel: projector.readModel, accountId });
     t.equal(ledger.matches, true, `${accountId}: replay = projection`);
     t.equal(ledger.adjustments.length, 1);
+    // SPEC §12: an adjustment is chained like any event, so a stream with one (first or in the middle) stays intact.
+    t.same(ledger.chain, { chained: ledger.events, unchained: 0, broken: null }, `${accountId}: the hash chain runs through the adjustment`);
   }
   const page = projector.readModel.adjustments('acct-new', { limit: 10 });
   t.same(page.adjustments.map((a) => [a.adjustmentId, a.amountUnits, a.reference, a.actor.kind]), [[uuid(99), 5n, 'r1', 'operator']]);

@@ -12,7 +12,7 @@ import { InvalidCursorError, type ReadModel } from '../projections/read-model/re
 import type { EventStore } from '../store/port.js';
 import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
-import { AuditLedger } from './ledger-schema.js';
+import { AuditLedger } from '../projections/ledger/schema.js';
 import { AccountAnswer, SessionsAnswer } from './answers.js';
 import { AccountParams, errorResponses, ReadQuery } from './schemas.js';
 import { sessionView } from './views.js';

@@ -2,7 +2,7 @@
 // imports: nothing of the server reaches the bundle), so a changed route is a type error here.
 import type { Static } from '@sinclair/typebox';
 import type { AccountAnswer, HeartbeatAnswer, SessionAnswer, SessionsAnswer } from '../api/answers.js';
-import type { AuditLedger } from '../api/ledger-schema.js';
+import type { AuditLedger } from '../projections/ledger/schema.js';
 import type { ErrorBody, Session } from '../api/schemas.js';
 import type { AdjustmentAnswer, AdjustmentRequest, AdjustmentsAnswer, Adjustment } from './adjustment-schemas.js';
 

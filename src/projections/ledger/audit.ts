@@ -1,58 +1,22 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
 import { positionAt, type AtPoint } from '../../audit/at.js';
-import { chainJson, type ChainJson } from '../../audit/chain.js';
+import { chainJson } from '../../audit/chain.js';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatTokens } from '../../domain/money.js';
 import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../../domain/session.js';
 import { intervalWhy, whyWriter } from './interval-why.js';
-import type { Actor, AdjustmentReason, StopReason } from '../../domain/events.js';
+import type { Actor } from '../../domain/events.js';
 import { toIso } from '../../domain/time.js';
 import type { EventStore } from '../../store/port.js';
 import { lastPositionOf, replayStream, type LedgerAdjustment, type ReplayTotals } from './ledger.js';
 import { BufferedOutput, jsonPrinter } from './ledger-format.js';
 import type { AccountView, ReadModel } from '../read-model/read-model.js';
+import type { AdjustmentJson, AuditLedger, LedgerInterval, LedgerSession } from './schema.js';
 
-export interface LedgerInterval {
-  from: string;
-  to: string;
-  ms: number;
-  credited: boolean;
-  /** Less than `ms` when the maximum session length clips the interval. */
-  creditedMs: number;
-  why: string;
-}
-
-export interface LedgerSession {
-  sessionId: string;
-  startedAt: string;
-  stoppedAt: string | null;
-  reason: StopReason | null;
-  /** Tokens per hour, 8 decimals. */
-  ratePerHour: string;
-  heartbeatTimeoutMs: number;
-  maxSessionMs: number;
-  heartbeats: number;
-  creditedMs: number;
-  earnedUnits: string;
-  intervals: LedgerInterval[];
-  /** When the stop was written (the sweeper's lag is this minus stoppedAt); null while open. */
-  stopRecordedAt?: string | null;
-}
-
-/** An adjustment as the ledger and GET …/adjustments show it (SPEC §10). */
-export interface AdjustmentJson {
-  adjustmentId: string;
-  at: string;
-  /** Signed tokens, 8 decimals. */
-  amount: string;
-  amountUnits: string;
-  reason: AdjustmentReason;
-  note: string;
-  reference: string | null;
-  actor: Actor | null;
-}
+// The ledger's shape is the TypeBox schema in schema.ts; these names stay importable from here.
+export type { AdjustmentJson, AuditLedger, LedgerInterval, LedgerSession } from './schema.js';
 
 export function adjustmentJson(adjustment: Omit<LedgerAdjustment, 'actor'> & { actor: Actor | null }): AdjustmentJson {
   return {
@@ -65,33 +29,6 @@ export function adjustmentJson(adjustment: Omit<LedgerAdjustment, 'actor'> & { a
     reference: adjustment.reference,
     actor: adjustment.actor,
   };
-}
-
-export interface AuditLedger {
-  accountId: string;
-  streamRevision: string | null;
-  events: number;
-  /** Oldest first. */
-  sessions: LedgerSession[];
-  /** Oldest first; their sum is adjustedUnits, which the balances include. */
-  adjustments: AdjustmentJson[];
-  adjustedUnits: string;
-  creditedMs: number;
-  replayedBalanceUnits: string;
-  projectedBalanceUnits: string;
-  /** The read model's position for the account when it was compared ("0" when it has none). */
-  projectedPosition: string;
-  matches: boolean;
-  /** What differs, one line each ("balanceUnits: replayed 25000000, projected 25000001"); empty when it matches. */
-  differences: string[];
-  /** The stream's hash chain (SPEC §12): events chained, unchained (from before the chain), the first broken link. */
-  chain: ChainJson;
-  /**
-   * Set when the ledger was asked for at a point before the account's last event (SPEC §12 time
-   * travel): only events up to `position` were replayed, and nothing was compared with the
-   * projection, which holds the present (`matches` is then true and `differences` empty).
-   */
-  asOf?: { at: string; position: string; compared: false };
 }
 
 /** The projection did not reach the account's last event in time: nothing to compare with yet. */

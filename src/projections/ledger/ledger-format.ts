@@ -80,7 +80,12 @@ export interface LedgerPrinter extends LedgerSink {
   finish(totals: ReplayTotals, projected: AccountView | null, differences: string[], asOf?: { at: string; position: bigint }): Promise<void>;
 }
 
-/** The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount). */
+/**
+ * The SPEC §4 ledger as one JSON document, written as it is replayed (key order aside, as auditAccount).
+ * Hand-written rather than serialized from the schema: it streams, so a ledger of a million intervals
+ * never exists as one object. Its output is checked against AuditLedger (schema.ts) in
+ * test/projections/ledger-schema.test.ts.
+ */
 export function jsonPrinter(out: BufferedOutput, accountId: string): LedgerPrinter {
   const iso = isoFormatter();
   const whyOf = whyWriter();

@@ -138,6 +138,12 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       const accountId = accountOf(recorded.stream);
       if (accountId === undefined) return;
       cache.set(recorded.stream, (state = load(accountId)));
+    } else if (!state.dirty) {
+      // Least recently used first: an account's first event since the last flush moves it to the
+      // young end. Once per flush window, not per event (a Map re-insert per heartbeat measured slower),
+      // and exact enough: eviction only runs after a flush.
+      cache.delete(recorded.stream);
+      cache.set(recorded.stream, state);
     }
     const { event, metadata } = decode(recorded);
     if (event.type === 'BalanceAdjusted') {
@@ -208,6 +214,7 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
     writeCheckpoint.run(applied, flushedEvents + BigInt(pendingCount));
   });
 
+  /** Drops the least recently used accounts (Map order, see applyOne); all are clean after a flush. */
   function evict(): void {
     if (cache.size <= cacheLimit) return;
     const target = Math.floor(cacheLimit * 0.9);

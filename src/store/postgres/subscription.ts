@@ -4,10 +4,9 @@
 // nothing repeated); only the handler's own errors end it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
-import { subscriptionHandle } from '../subscription-handle.js';
+import { subscriptionHandle, type StopSignal } from '../subscription-handle.js';
 import { isUnavailable, toPortError } from './errors.js';
 import type { CommitNotifier } from './notifier.js';
-import type { StopSignal } from '../subscription-handle.js';
 
 export interface ScannedPage {
   events: RecordedEvent[];

@@ -2,6 +2,7 @@
 // so the app client (src/client/types.ts) derives its types from exactly what the routes serialize.
 import { Type } from '@sinclair/typebox';
 import { ADJUSTMENT_REASONS, NOTE_MAX_LENGTH, REFERENCE_MAX_LENGTH } from '../domain/events.js';
+import { LedgerAdjustmentJson } from '../projections/ledger/schema.js';
 import { nullable, PositionString, Session, TokenAmount, Units } from './schemas.js';
 
 export const SessionAnswer = Type.Object({ accountId: Type.String(), session: Session, position: PositionString });
@@ -29,23 +30,10 @@ export const SessionsAnswer = Type.Object({
 });
 
 // SPEC §10's adjustment routes (src/api/adjustments.ts).
-const SignedTokens = Type.String({ pattern: '^-?[0-9]+\\.[0-9]{8}$', description: 'signed tokens, exactly 8 fraction digits' });
-const SignedUnits = Type.String({ pattern: '^-?[0-9]+$', description: 'signed base units, an integer string' });
 const Reason = Type.String({ enum: [...ADJUSTMENT_REASONS] });
 
-export const Adjustment = Type.Object(
-  {
-    adjustmentId: Type.String({ format: 'uuid' }),
-    at: Type.String({ format: 'date-time' }),
-    amount: SignedTokens,
-    amountUnits: SignedUnits,
-    reason: Reason,
-    note: Type.String(),
-    reference: nullable(Type.String()),
-    actor: nullable(Type.Object({ kind: Type.String(), id: Type.String() })),
-  },
-  { title: 'Adjustment' },
-);
+/** An adjustment as GET …/adjustments and the ledger show it: the ledger schema's own (one source). */
+export const Adjustment = LedgerAdjustmentJson;
 
 export const AdjustmentRequest = Type.Object(
   {

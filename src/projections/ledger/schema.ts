@@ -72,7 +72,7 @@ export const LedgerAdjustmentJson = Type.Object(
     reference: nullable(Type.String()),
     actor: nullable(Type.Object({ kind: oneOf(ACTOR_KINDS), id: Type.String() }, exact)),
   },
-  exact,
+  { ...exact, title: 'Adjustment' },
 );
 
 /** The stream's hash chain (SPEC §12): events chained, unchained (from before the chain), the first broken link. */

@@ -6,6 +6,7 @@ import { buildApp } from '../api/app.js';
 import { resolveSecret } from '../api/secret.js';
 import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../commands/handler.js';
+import { clampedCommandsMetric } from '../commands/metrics.js';
 import { miningSettingsOf, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { auditStream } from '../projections/audit.js';
@@ -33,7 +34,9 @@ async function startParts(config: Config, logger: Logger, registry: Registry, fl
   const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
-  const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });
+  const handler = createCommandHandler({
+    store, clock, ids: uuidV7Generator(clock), settings: () => settings, onClamped: clampedCommandsMetric(registry),
+  });
   let projector: Projector | undefined;
   try {
     projector = flags.projector ? await startProjector({ store, readModelPath: config.readModelPath, logger, registry }) : undefined;

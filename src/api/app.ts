@@ -20,6 +20,7 @@ import { adjustmentRoutes } from './adjustments.js';
 import { tokenVerifier } from './auth.js';
 import { clientScriptRoute } from './client-script.js';
 import { installCors } from './cors.js';
+import { installDrain } from './drain.js';
 import { frameworkErrorsAuthenticated, installErrorHandling, MAX_PARAM_LENGTH } from './errors.js';
 import { errorBody } from './errors.js';
 import { STATUS_CODES } from 'node:http';
@@ -191,22 +192,6 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:n
   const body = JSON.stringify(errorBody(status, 'VALIDATION_FAILED', message));
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/**
- * While closing, an answer to a request that was already in flight says `Connection: close`, so its
- * keep-alive connection ends with it instead of holding the shutdown until the keep-alive timeout.
- */
-function installDrain(app: FastifyInstance): void {
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
 }
 
 /** Bodies are JSON or nothing: no text/plain parser, and an empty JSON body means "no fields". */

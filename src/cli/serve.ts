@@ -121,7 +121,10 @@ export const command: CliCommand = {
     logger.info({ projector: flags.projector, sweeper: flags.sweeper, eventStore: config.eventStoreUrl.split(':')[0] }, 'serving');
 
     const signal = await context.stopSignal;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: finishing in-flight requests');
+    const drained = await app.drain({ boundMs: config.shutdownDrainMs });
+    if (drained.cutOff > 0) logger.warn(drained, 'SHUTDOWN_DRAIN_MS reached: closed connections with requests still running');
+    else logger.info(drained, 'drained');
     await app.close();
     await stopParts(parts, logger);
     return EXIT_OK;

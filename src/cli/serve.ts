@@ -18,6 +18,7 @@ import { cachedOverdueCount } from '../ops/overdue.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { lagSecondsOf } from '../projections/metrics.js';
 import { openEventStore } from '../store/open.js';
+import type { IntegrityResult } from '../store/sqlite/integrity.js';
 import type { EventStore } from '../store/port.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
@@ -31,7 +32,20 @@ interface Parts {
 }
 
 async function startParts(config: Config, logger: Logger, registry: Registry, flags: { projector: boolean; sweeper: boolean }): Promise<Parts> {
-  const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
+  const integrityCheck = config.integrityCheckMs === 0 ? undefined : {
+    budgetMs: config.integrityCheckMs,
+    onResult: (result: IntegrityResult, file: string) => {
+      if (result.kind === 'ok') logger.info({ file, ms: result.ms }, 'event store integrity check (quick_check) passed');
+      else if (result.kind === 'damaged') {
+        logger.error({ file, errors: result.errors, ms: result.ms },
+          `event store ${file} failed its integrity check: /readyz is 503; run mining-ledger verify and restore a backup (docs/operations.md "Backup and restore")`);
+      } else {
+        logger.warn({ file, ms: result.ms, reason: result.reason, budgetMs: config.integrityCheckMs },
+          `event store integrity check cut short (${result.reason}): the file was not fully checked; run mining-ledger verify, or raise INTEGRITY_CHECK_MS`);
+      }
+    },
+  };
+  const store = meterAppends(await openEventStore(config.eventStoreUrl, integrityCheck ? { integrityCheck } : {}), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
   const handler = createCommandHandler({

@@ -38,6 +38,8 @@ export interface Config {
   maxConnections: number;
   /** SHUTDOWN_DRAIN_MS: how long SIGTERM waits for requests in flight before closing (SPEC §15). */
   shutdownDrainMs: number;
+  /** INTEGRITY_CHECK_MS: time budget of `PRAGMA quick_check` on events.db at start; 0 = off (SPEC §15). */
+  integrityCheckMs: number;
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -47,7 +49,7 @@ export const CONFIG_VARIABLES = [
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
   'CORS_ORIGINS',
   'AUDIT_CONCURRENCY', 'MAX_CONNECTIONS',
-  'SHUTDOWN_DRAIN_MS',
+  'SHUTDOWN_DRAIN_MS', 'INTEGRITY_CHECK_MS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -200,6 +202,7 @@ export function loadConfig(source: Source = process.env, options: { readOnly?: b
     maxConnections: integer(source, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     // At most 8 s, so the drain plus closing the store stays within SIGTERM's 10 s (SPEC §15).
     shutdownDrainMs: integer(source, 'SHUTDOWN_DRAIN_MS', 5000, 0, 8000),
+    integrityCheckMs: integer(source, 'INTEGRITY_CHECK_MS', 10_000, 0, 600_000),
   };
 }
 

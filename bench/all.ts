@@ -52,6 +52,12 @@ const BENCHMARKS: Benchmark[] = [
     scales: [1, 0.1, 0.01],
   },
   {
+    name: 'Token verification: fast-jwt behind an LRU of whole tokens beside the node:crypto HMAC and fast-jwt\'s own cache',
+    script: 'jwt',
+    args: () => ['--rounds', '5'],
+    scales: [1],
+  },
+  {
     name: 'Replay of one account (the auditor\'s ledger, --json) with a very long stream',
     script: 'replay',
     args: (s) => ['--events', n(1_000_000, s)],

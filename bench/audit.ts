@@ -15,8 +15,8 @@ import { encode } from '../src/commands/codec.js';
 import { createCommandHandler } from '../src/commands/handler.js';
 import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
-import { auditStream } from '../src/projections/audit.js';
-import { startProjector } from '../src/projections/projector.js';
+import { auditStream } from '../src/projections/ledger/audit.js';
+import { startProjector } from '../src/projections/projector/projector.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 
 const ACCOUNT = 'long-stream';

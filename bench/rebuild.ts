@@ -12,7 +12,7 @@ import { uuidV7Generator, virtualClock } from '../src/commands/clock.js';
 import { encode } from '../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
-import { rebuildReadModel } from '../src/projections/rebuild.js';
+import { rebuildReadModel } from '../src/projections/projector/rebuild.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 
 interface Options {

@@ -7,8 +7,8 @@ import type { Clock } from '../commands/clock.js';
 import { formatTokens } from '../domain/money.js';
 import { isExpired } from '../domain/session.js';
 import { PassThrough } from 'node:stream';
-import { AuditAbortedError, ProjectionLagError, type LedgerStream } from '../projections/audit.js';
-import { InvalidCursorError, type ReadModel } from '../projections/read-model.js';
+import { AuditAbortedError, ProjectionLagError, type LedgerStream } from '../projections/ledger/audit.js';
+import { InvalidCursorError, type ReadModel } from '../projections/read-model/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -22,7 +22,7 @@ export interface AccountRoutesOptions {
   readModel: ReadModel;
   clock: Clock;
   heartbeatIntervalMs: number;
-  /** The auditor's ledger of one account, JSON-ready (src/projections/audit.ts). */
+  /** The auditor's ledger of one account, JSON-ready (src/projections/ledger/audit.ts). */
   audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   /** Audits running at once in this process (AUDIT_CONCURRENCY); a further one is 503. Default 2. */
   auditConcurrency?: number;

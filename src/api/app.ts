@@ -11,7 +11,7 @@ import type { AtPoint } from '../audit/at.js';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
-import type { ReadModel } from '../projections/read-model.js';
+import type { ReadModel } from '../projections/read-model/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { createAdjuster } from '../commands/adjust.js';
 import { uuidV7Generator } from '../commands/clock.js';
@@ -57,7 +57,7 @@ export interface ApiDeps {
   store: EventStore;
   handler: CommandHandler;
   readModel: ReadModel;
-  /** The auditor's ledger of one account (src/projections/audit.ts), returned verbatim. */
+  /** The auditor's ledger of one account (src/projections/ledger/audit.ts), returned verbatim. */
   audit: (accountId: string, query?: { at?: AtPoint }) => Promise<unknown>;
   clock: Clock;
   /** HS256 key. */

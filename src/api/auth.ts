@@ -1,6 +1,9 @@
-// Bearer JWT (HS256 only) verified once per request with node:crypto, and who may do what.
+// Bearer JWT (HS256 only): the signature verified by fast-jwt, stricter checks around it, the result
+// remembered in an LRU cache keyed by the whole token; and who may do what.
 // 401: missing, malformed, forged, expired or without `exp`. 403: valid but not allowed.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { createVerifier, TokenError } from 'fast-jwt';
+import { LRUCache } from 'lru-cache';
 import type { Actor } from '../domain/events.js';
 import { ApiError } from './errors.js';
 
@@ -18,7 +21,6 @@ export interface Principal {
 /** 'admin': only the admin role (adjustments, SPEC §10). */
 export type Access = 'command' | 'read' | 'admin';
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 // An HMAC-SHA256 is 32 bytes: 43 base64url characters without padding.
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_TOKEN_LENGTH = 4096;
@@ -50,38 +52,85 @@ function writtenKeyCount(text: string): number {
 }
 
 /**
- * A segment's JSON, or undefined when it is not canonical base64url JSON without duplicated keys:
- * JSON.parse keeps the last of two equal keys, a proxy may read the first ({"sub":"bob","sub":"alice"}).
+ * JSON.parse (fast-jwt's too) keeps the last of two equal keys; a proxy may read the first
+ * ({"sub":"bob","sub":"alice"}), so a segment whose text has more keys than its value is refused.
  */
-function decodeJson(segment: string): unknown {
-  if (!SEGMENT.test(segment)) return undefined;
-  try {
-    const text = Buffer.from(segment, 'base64url').toString('utf8');
-    const value: unknown = JSON.parse(text);
-    if (keyCount(value) !== writtenKeyCount(text)) return DUPLICATED;
-    return value;
-  } catch {
-    return undefined;
-  }
+function hasDuplicatedKey(segment: string, parsed: unknown): boolean {
+  return keyCount(parsed) !== writtenKeyCount(Buffer.from(segment, 'base64url').toString('utf8'));
 }
-const DUPLICATED = Symbol('duplicated key');
 
-function checkHeader(segment: string): void {
-  const decoded = decodeJson(segment);
-  if (decoded === DUPLICATED) throw unauthorized('token header has a duplicated key');
-  const header = decoded as { alg?: unknown; typ?: unknown; crit?: unknown } | undefined;
-  if (!header || typeof header !== 'object') throw unauthorized('malformed token header');
-  // RFC 7515 §4.1.11: an extension we do not understand must be refused.
+/** A token whose signature verified: its segments as sent and their parsed JSON. */
+export interface SignedToken {
+  headerSegment: string;
+  payloadSegment: string;
+  header: unknown;
+  payload: unknown;
+}
+
+/** Checks the signature of a token (throws ApiError 401); the one step fast-jwt does here. */
+export type SignatureCheck = (token: string) => SignedToken;
+
+const FAST_JWT_REFUSALS: Partial<Record<string, string>> = {
+  [TokenError.codes.malformed]: 'malformed token',
+  [TokenError.codes.invalidPayload]: 'malformed token claims',
+  [TokenError.codes.invalidAlgorithm]: 'token algorithm must be HS256',
+  [TokenError.codes.invalidSignature]: 'token signature does not verify',
+  [TokenError.codes.missingSignature]: 'malformed token signature',
+  [TokenError.codes.invalidCritHeader]: 'token header has crit extensions this server does not support',
+};
+
+/**
+ * fast-jwt, HS256 only. Its own cache stays off: keyed by default by a SHA hash of the token (a hit
+ * costs a hash), with the whole token it warns for every verifier built, and it would hold the payload, not
+ * the checked principal — the LRU in tokenVerifier does both (figures in docs/api.md). Time claims
+ * are ours to check against the injected clock: fast-jwt reads Date.now().
+ */
+export function fastJwtSignature(secret: Buffer): SignatureCheck {
+  const verify = createVerifier({ key: secret, algorithms: ['HS256'], complete: true, ignoreExpiration: true, ignoreNotBefore: true });
+  return (token) => {
+    try {
+      const { header, payload } = verify(token) as { header: unknown; payload: unknown };
+      const dot1 = token.indexOf('.');
+      return { headerSegment: token.slice(0, dot1), payloadSegment: token.slice(dot1 + 1, token.lastIndexOf('.')), header, payload };
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      throw unauthorized(FAST_JWT_REFUSALS[error.code] ?? `token refused: ${error.message}`);
+    }
+  };
+}
+
+/** What fast-jwt lets through and SPEC §15 does not: non-canonical signatures are refused before it runs. */
+function checkShape(token: string): void {
+  if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('token too long');
+  const dot1 = token.indexOf('.');
+  const dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+  if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) throw unauthorized('malformed token');
+  const signature = token.slice(dot2 + 1);
+  if (!SIGNATURE.test(signature)) throw unauthorized('malformed token signature');
+  // 43 characters carry 258 bits: only one of the four spellings of the last one is the HMAC's (fast-jwt takes all four).
+  if (!CANONICAL_LAST.test(signature)) throw unauthorized('token signature is not canonical base64url');
+}
+
+function checkHeader({ headerSegment, header }: SignedToken): void {
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw unauthorized('malformed token header');
+  if (hasDuplicatedKey(headerSegment, header)) throw unauthorized('token header has a duplicated key');
+  const { alg, typ } = header as { alg?: unknown; typ?: unknown };
+  // RFC 7515 §4.1.11: an extension we do not understand must be refused (fast-jwt lets a falsy crit pass).
   if ('crit' in header) throw unauthorized('token header has crit extensions this server does not support');
-  if (header.alg !== 'HS256') throw unauthorized('token algorithm must be HS256');
-  if (header.typ !== undefined && header.typ !== 'JWT') throw unauthorized('token type must be JWT');
+  if (alg !== 'HS256') throw unauthorized('token algorithm must be HS256');
+  if (typ !== undefined && typ !== 'JWT') throw unauthorized('token type must be JWT');
 }
 
-function claimsOf(segment: string): { principal: Principal; nbf: number; iat: number } {
-  const decoded = decodeJson(segment);
-  if (decoded === DUPLICATED) throw unauthorized('token claims have a duplicated key');
-  const claims = decoded as Record<string, unknown> | undefined;
-  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw unauthorized('malformed token claims');
+interface Verified {
+  principal: Principal;
+  nbf: number;
+  iat: number;
+}
+
+function claimsOf({ payloadSegment, payload }: SignedToken): Verified {
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw unauthorized('malformed token claims');
+  if (hasDuplicatedKey(payloadSegment, payload)) throw unauthorized('token claims have a duplicated key');
+  const claims = payload as Record<string, unknown>;
   const { sub, role, exp } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unauthorized('token has no exp');
   if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH)) {
@@ -99,28 +148,32 @@ function claimsOf(segment: string): { principal: Principal; nbf: number; iat: nu
 export interface TokenVerifier {
   /** The principal of an `Authorization: Bearer …` header; throws ApiError 401. */
   verify(authorization: string | undefined, nowMs: number): Principal;
+  /** Cache hits and misses (a miss verifies the signature) since the verifier was made. */
+  stats(): { hits: number; misses: number; size: number };
+}
+
+export interface TokenVerifierOptions {
+  cacheEntries?: number;
+  /** The signature step; fast-jwt unless a benchmark compares another. */
+  signature?: SignatureCheck;
 }
 
 /**
  * Verified tokens are remembered by their full text (signature included), so a client that sends
- * the same token with every heartbeat pays for the HMAC once; `exp` is still checked every time.
+ * the same token with every heartbeat pays for the HMAC once; the time claims are still checked
+ * every time. Least recently used goes first: a gateway's one busy token is never the one evicted.
  */
-export function tokenVerifier(secret: Buffer, cacheEntries = 10_000): TokenVerifier {
-  const verified = new Map<string, { principal: Principal; nbf: number; iat: number }>();
+export function tokenVerifier(secret: Buffer, options: TokenVerifierOptions = {}): TokenVerifier {
+  const checkSignature = options.signature ?? fastJwtSignature(secret);
+  const verified = new LRUCache<string, Verified>({ max: options.cacheEntries ?? 10_000 });
+  let hits = 0;
+  let misses = 0;
 
-  function verifyToken(token: string): { principal: Principal; nbf: number; iat: number } {
-    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('token too long');
-    const dot1 = token.indexOf('.');
-    const dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
-    if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) throw unauthorized('malformed token');
-    const signature = token.slice(dot2 + 1);
-    if (!SIGNATURE.test(signature)) throw unauthorized('malformed token signature');
-    // 43 characters carry 258 bits: only one of the four spellings of the last one is the HMAC's.
-    if (!CANONICAL_LAST.test(signature)) throw unauthorized('token signature is not canonical base64url');
-    checkHeader(token.slice(0, dot1));
-    const expected = createHmac('sha256', secret).update(token.slice(0, dot2)).digest();
-    if (!timingSafeEqual(expected, Buffer.from(signature, 'base64url'))) throw unauthorized('token signature does not verify');
-    return claimsOf(token.slice(dot1 + 1, dot2));
+  function verifyToken(token: string): Verified {
+    checkShape(token);
+    const signed = checkSignature(token);
+    checkHeader(signed);
+    return claimsOf(signed);
   }
 
   return {
@@ -132,9 +185,11 @@ export function tokenVerifier(secret: Buffer, cacheEntries = 10_000): TokenVerif
       const token = authorization.slice(7).trim();
       let entry = verified.get(token);
       if (entry === undefined) {
+        misses++;
         entry = verifyToken(token);
-        if (verified.size >= cacheEntries) verified.delete(verified.keys().next().value as string);
         verified.set(token, entry);
+      } else {
+        hits++;
       }
       const nowSeconds = nowMs / 1000;
       if (nowSeconds >= entry.principal.exp) throw unauthorized('token expired');
@@ -143,6 +198,7 @@ export function tokenVerifier(secret: Buffer, cacheEntries = 10_000): TokenVerif
       if (entry.principal.exp - nowSeconds > MAX_LIFETIME_S) throw unauthorized(`token lifetime exceeds the server's cap of ${MAX_LIFETIME_S} s`);
       return entry.principal;
     },
+    stats: () => ({ hits, misses, size: verified.size }),
   };
 }
 

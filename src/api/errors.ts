@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnavailableError } from '../commands/handler.js';
-import { ReadModelUnavailableError } from '../projections/read-model.js';
+import { ReadModelUnavailableError } from '../projections/read-model/read-model.js';
 import { StoreUnavailableError } from '../store/port.js';
 
 export type ErrorCode =

@@ -2,7 +2,7 @@
 // caught up within a bound): what a load balancer and an orchestrator ask.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ReadModel } from '../projections/read-model.js';
+import type { ReadModel } from '../projections/read-model/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { ApiError } from './errors.js';
 import { errorResponses, PositionString } from './schemas.js';

@@ -1,5 +1,5 @@
 // The auditor's ledger (SPEC §4) as GET …/audit answers it. Every level lets further fields
-// through, so the answer stays the ledger verbatim even as src/projections/audit.ts grows.
+// through, so the answer stays the ledger verbatim even as src/projections/ledger/audit.ts grows.
 import { Type } from '@sinclair/typebox';
 import { nullable } from './schemas.js';
 

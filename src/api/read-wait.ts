@@ -1,6 +1,6 @@
 // ?minPosition= (SPEC §5) for the reads of a resource: wait, bounded, until the read model has
 // applied the client's own write; beyond the store's head → 400, still behind → 503.
-import type { ReadModel } from '../projections/read-model.js';
+import type { ReadModel } from '../projections/read-model/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { ApiError } from './errors.js';
 

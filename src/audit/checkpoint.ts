@@ -5,7 +5,7 @@ import canonicalize from 'canonicalize';
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { STREAM_PREFIX } from '../domain/events.js';
 import { toIso } from '../domain/time.js';
-import { pageReader } from '../projections/page-reader.js';
+import { pageReader } from '../projections/projector/page-reader.js';
 import type { EventStore } from '../store/port.js';
 import { eventHash } from './chain.js';
 import { keyIdOf } from './keys.js';

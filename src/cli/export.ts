@@ -3,7 +3,7 @@
 import { createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { isValidAccountId } from '../domain/events.js';
-import { exportLedger, type ExportFormat } from '../projections/export.js';
+import { exportLedger, type ExportFormat } from '../projections/ledger/export.js';
 import { openEventStore } from '../store/open.js';
 import { stringFlag, UsageError } from './args.js';
 import { EXIT_OK, type CliCommand } from './command.js';

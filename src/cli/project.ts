@@ -1,7 +1,7 @@
 // `project`: the projector alone. Follows the event store into the read models until SIGTERM or
 // SIGINT, then commits what it has applied and exits.
 import { createLogger } from '../config/logger.js';
-import { startProjector } from '../projections/projector.js';
+import { startProjector } from '../projections/projector/projector.js';
 import { openEventStore } from '../store/open.js';
 import { EXIT_OK, type CliCommand } from './command.js';
 

@@ -1,8 +1,8 @@
 // `rebuild [--swap]`: replays every event into a fresh read-model file and moves it into place.
 // With --swap it also catches up with events written meanwhile, so a running `serve` keeps
 // answering and continues from the new checkpoint.
-import { RebuildInterruptedError, rebuildReadModel } from '../projections/rebuild.js';
-import { progressReporter } from '../projections/progress.js';
+import { RebuildInterruptedError, rebuildReadModel } from '../projections/projector/rebuild.js';
+import { progressReporter } from './progress.js';
 import { openEventStore } from '../store/open.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 

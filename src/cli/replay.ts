@@ -2,10 +2,11 @@
 // set beside the projection. Exit 1 when they differ.
 import { AT_DESCRIPTION, parseAt } from '../audit/at.js';
 import { isValidAccountId } from '../domain/events.js';
-import { differencesOf, historicalPosition, planComparison } from '../projections/audit.js';
-import { withCaughtUpProjection } from '../projections/caught-up.js';
-import { replayStream } from '../projections/ledger.js';
-import { BufferedOutput, jsonPrinter, tablePrinter } from '../projections/ledger-format.js';
+import { differencesOf, historicalPosition, planComparison } from '../projections/ledger/audit.js';
+import { withCaughtUpProjection } from '../projections/projector/caught-up.js';
+import { replayStream } from '../projections/ledger/ledger.js';
+import { BufferedOutput, jsonPrinter } from '../projections/ledger/ledger-format.js';
+import { tablePrinter } from './ledger-table.js';
 import { stringFlag, UsageError } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 

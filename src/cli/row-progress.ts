@@ -1,7 +1,7 @@
 // Progress of a long row-by-row command (import): a bar redrawn in place on a terminal, a plain line
 // every few seconds otherwise (logs, CI, pipes).
 import type { Writable } from 'node:stream';
-import { formatEta } from '../projections/progress.js';
+import { formatEta } from './progress.js';
 
 export interface RowProgress {
   update(done: number, total: number, elapsedMs: number): void;

@@ -6,8 +6,8 @@ import type { KeyObject } from 'node:crypto';
 import { parseCheckpoints, verifyCheckpoints, type CheckpointFinding } from '../audit/checkpoint.js';
 import { describeBreak } from '../audit/chain.js';
 import { readPublicKey, signingKey } from '../audit/keys.js';
-import { withCaughtUpProjection } from '../projections/caught-up.js';
-import { verifyAll, VerifyInterruptedError } from '../projections/verify.js';
+import { withCaughtUpProjection } from '../projections/projector/caught-up.js';
+import { verifyAll, VerifyInterruptedError } from '../projections/ledger/verify.js';
 import { integerFlag, stringFlag, UsageError } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 

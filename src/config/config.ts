@@ -1,5 +1,5 @@
 // The one place that reads the environment. Every value is validated; a bad one names its variable.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MoneyError, parseTokenAmount } from '../domain/money.js';
 import { ensureDirectory } from './files.js';

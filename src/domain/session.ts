@@ -30,7 +30,7 @@ export type IntervalEnd = 'heartbeat' | 'user stop' | 'stop';
 
 /**
  * One stretch between two presence points (or from the last one to the deadline) and its verdict,
- * as data: the ledger printers put it into words (src/projections/interval-why.ts).
+ * as data: the ledger printers put it into words (src/projections/ledger/interval-why.ts).
  */
 export interface Interval {
   readonly from: number;

@@ -2,12 +2,7 @@
 // 32-bit hashes per id (12 bytes a slot, at most half full), not a Set of a million strings.
 // Two different ids would have to collide on 64 bits to be taken for one (about 1 in 10^7 for a
 // million ids).
-
-function fnv1a(text: string, seed: number): number {
-  let hash = seed;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
+import { stableHash } from '../sweeper/shard.js';
 
 export interface AccountSet {
   /** The line the id was first seen on, or 0 after recording it now. */
@@ -41,8 +36,8 @@ export function accountSet(initialCapacity = 1 << 16): AccountSet {
 
   return {
     firstLineOf(accountId, line) {
-      const hi = fnv1a(accountId, 0x811c9dc5);
-      const lo = fnv1a(accountId, 0x9747b28c);
+      const hi = stableHash(accountId);
+      const lo = stableHash(accountId, 0, 0x9747b28c);
       for (let slot = lo & (capacity - 1); lines[slot] !== 0; slot = (slot + 1) & (capacity - 1)) {
         if (his[slot] === hi && los[slot] === lo) return lines[slot]!;
       }

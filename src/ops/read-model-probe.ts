@@ -1,8 +1,8 @@
 // A read model opened read-only for `doctor`: its checkpoint, its active sessions, its newest event.
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createQueries, type ReadModelQueries } from '../projections/queries.js';
-import { readCheckpoint } from '../projections/schema.js';
+import { createQueries, type ReadModelQueries } from '../projections/read-model/queries.js';
+import { readCheckpoint } from '../projections/read-model/schema.js';
 
 export interface ReadModelProbe {
   readonly path: string;

@@ -1,10 +1,11 @@
 // The end of a simulation: every account's projected balance, credited time and session count
 // against the oracle's truth.
 import type { Writable } from 'node:stream';
-import { replayStream } from '../projections/ledger.js';
-import { BufferedOutput, tablePrinter } from '../projections/ledger-format.js';
-import type { ReadModel } from '../projections/read-model.js';
-import { verifyAll } from '../projections/verify.js';
+import { replayStream } from '../projections/ledger/ledger.js';
+import { BufferedOutput } from '../projections/ledger/ledger-format.js';
+import { tablePrinter } from '../cli/ledger-table.js';
+import type { ReadModel } from '../projections/read-model/read-model.js';
+import { verifyAll } from '../projections/ledger/verify.js';
 import type { AccountTruth } from './oracle.js';
 import type { World } from './world.js';
 

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createCommandHandler, type CommandHandler, type MiningSettings } from '../commands/handler.js';
 import { uuidV7Generator, type VirtualClock } from '../commands/clock.js';
-import { startProjector, type Projector } from '../projections/projector.js';
+import { startProjector, type Projector } from '../projections/projector/projector.js';
 import { openEventStore } from '../store/open.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import type { EventStore } from '../store/port.js';

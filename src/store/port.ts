@@ -111,10 +111,6 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export function positionToString(position: FromPosition): string {
-  return position === 'start' ? '0' : position.toString();
-}
-
 /** Whether `actual` satisfies `expected`, the way EventStoreDB judges it. */
 export function revisionMatches(expected: ExpectedRevision, actual: bigint | 'no_stream'): boolean {
   if (expected === 'any') return true;

@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { decode } from '../commands/codec.js';
 import { STREAM_PREFIX, type EventMetadata, type MiningEvent } from '../domain/events.js';
 import { parseIso } from '../domain/time.js';
-import type { ReadModel } from '../projections/read-model.js';
+import type { ReadModel } from '../projections/read-model/read-model.js';
 import type { EventStore, FromPosition, RecordedEvent } from '../store/port.js';
 import type { SessionIndex } from './session-index.js';
 import { stableHash, type Shard } from './shard.js';

@@ -12,9 +12,12 @@ export class ShardError extends Error {
   override readonly name = 'ShardError';
 }
 
-/** 32-bit FNV-1a over UTF-16 code units (account ids are ASCII). */
-export function stableHash(text: string, from = 0): number {
-  let hash = 0x811c9dc5;
+/**
+ * 32-bit FNV-1a over UTF-16 code units (account ids are ASCII), from index `from`. Shards, verify's
+ * partitions and the import's account set all hash with it; `seed` gives the set a second hash.
+ */
+export function stableHash(text: string, from = 0, seed = 0x811c9dc5): number {
+  let hash = seed;
   for (let i = from; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }

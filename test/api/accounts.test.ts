@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/api/app.js';
-import { startProjector } from '../../src/projections/projector.js';
-import { openReadModel } from '../../src/projections/sqlite-read-model.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import { openReadModel } from '../../src/projections/read-model/sqlite-read-model.js';
 import { SECRET, T0, testApi, type TestApi } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -5,7 +5,7 @@ import t from 'tap';
 import { ChainFollower, chainMetadata, eventHash } from '../../src/audit/chain.js';
 import { encode } from '../../src/commands/codec.js';
 import { validateMetadata } from '../../src/domain/events.js';
-import { replayStream, type LedgerSink } from '../../src/projections/ledger.js';
+import { replayStream, type LedgerSink } from '../../src/projections/ledger/ledger.js';
 import { cli, history, longChainedSession, storedEvents, tamperStore } from './helpers.js';
 import { DAY0, world } from '../projections/helpers.js';
 

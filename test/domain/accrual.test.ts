@@ -4,7 +4,7 @@ import t from 'tap';
 import { accrue, applyEvent, emptyAccrual } from '../../src/domain/accrual.js';
 import { stateOf } from '../../src/domain/decider.js';
 import { earnedUnits } from '../../src/domain/money.js';
-import { intervalWhy } from '../../src/projections/interval-why.js';
+import { intervalWhy } from '../../src/projections/ledger/interval-why.js';
 import { MINUTE, OTHER_SESSION, SECOND, T, beat, beats, ms, started, stopped } from './fixtures.js';
 
 t.test('a gap longer than T credits nothing; the gaps around it still count', async (t) => {

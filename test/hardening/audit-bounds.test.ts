@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
-import { auditAccount, type LedgerStream } from '../../src/projections/audit.js';
+import { auditAccount, type LedgerStream } from '../../src/projections/ledger/audit.js';
 import { testApi } from '../api/helpers.js';
 
 t.test('audits beyond AUDIT_CONCURRENCY are refused with 503 and Retry-After until one finishes', async (t) => {

@@ -1,12 +1,10 @@
 // `backup <file>` refuses what it cannot do, creating nothing (the live backup is in backup.test.ts).
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import t from 'tap';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import { exited, spawnTs } from '../projections/fixtures/spawn.js';
-import { cli, freePort, serve, until } from './helpers.js';
+import { cli } from './helpers.js';
 
 t.test('backup refuses what it cannot do (exit 2), creating nothing', async (t) => {
   const dir = t.testdir();

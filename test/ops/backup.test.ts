@@ -1,11 +1,9 @@
 // `backup <file>` while another process writes: the copy opens, holds every event acknowledged
 // before the backup began, and replay, verify and serve work on it.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { exited, spawnTs } from '../projections/fixtures/spawn.js';
 import { cli, freePort, serve, until } from './helpers.js';
 

@@ -3,22 +3,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { cli, check, doctor, freePort, serve, until, user, writer } from './helpers.js';
+import { cli, check, doctor, user, writer } from './helpers.js';
 
 const HOUR = 3_600_000;
-
-async function metric(base: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
-
-async function caughtUp(base: string): Promise<boolean> {
-  const ready = await fetch(`${base}/readyz`);
-  if (ready.status !== 200) return false;
-  const body = (await ready.json()) as { storePosition: string; readModelPosition: string };
-  return body.storePosition === body.readModelPosition;
-}
 
 t.test('doctor is read-only: no data directory or no store → exit 2, nothing created', async (t) => {
   const root = t.testdir();

@@ -1,7 +1,5 @@
 // `doctor` through the command line: the incident (serve --no-sweeper, sessions left past their
-// deadline), its read-only contract (SPEC §15), and each check that can fail.
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// deadline) and the metrics that show it; the read-only contract and the other checks are in doctor-readonly.test.ts.
 import t from 'tap';
 import { cli, check, doctor, freePort, serve, until, user, writer } from './helpers.js';
 

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { createAdjuster } from '../../src/commands/adjust.js';
 import { uuidV7Generator } from '../../src/commands/clock.js';
-import { auditAccount } from '../../src/projections/audit.js';
-import { startProjector } from '../../src/projections/projector.js';
-import { rebuildReadModel } from '../../src/projections/rebuild.js';
+import { auditAccount } from '../../src/projections/ledger/audit.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import { rebuildReadModel } from '../../src/projections/projector/rebuild.js';
 import { dumpReadModel, mine, world } from './helpers.js';
 
 const uuid = (n: number) => `0190f0e0-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { encode } from '../../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../../src/domain/events.js';
 import { toIso } from '../../src/domain/time.js';
-import { auditAccount, ProjectionLagError } from '../../src/projections/audit.js';
-import { startProjector } from '../../src/projections/projector.js';
-import { openReadModel } from '../../src/projections/sqlite-read-model.js';
+import { auditAccount, ProjectionLagError } from '../../src/projections/ledger/audit.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import { openReadModel } from '../../src/projections/read-model/sqlite-read-model.js';
 import { DAY0, HOUR, mine, MINUTE, SECOND, world, type World } from './helpers.js';
 
 async function projected(t: Test, w: World) {

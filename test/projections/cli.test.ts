@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
 import { runCli } from '../../src/cli/main.js';
-import { auditAccount } from '../../src/projections/audit.js';
-import { startProjector } from '../../src/projections/projector.js';
+import { auditAccount } from '../../src/projections/ledger/audit.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
 import { exited, spawnTs } from './fixtures/spawn.js';
 import { capture, dumpReadModel, mine, world, type World } from './helpers.js';
 

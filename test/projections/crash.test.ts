@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import t from 'tap';
 import Database from 'better-sqlite3';
-import { createEngine } from '../../src/projections/engine.js';
-import { openScratch, openWritable } from '../../src/projections/schema.js';
-import { startProjector } from '../../src/projections/projector.js';
+import { createEngine } from '../../src/projections/projector/engine.js';
+import { openScratch, openWritable } from '../../src/projections/read-model/schema.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
 import type { SqliteEventStore } from '../../src/store/sqlite/store.js';
 import { exited, spawnTs } from './fixtures/spawn.js';
 import { dumpReadModel, SECOND, world, type World } from './helpers.js';

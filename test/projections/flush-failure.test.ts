@@ -5,8 +5,8 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { replayStream } from '../../src/projections/ledger.js';
-import { startProjector } from '../../src/projections/projector.js';
+import { replayStream } from '../../src/projections/ledger/ledger.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
 import { MINUTE, world } from './helpers.js';
 
 const NOTHING = { sessionStarted() {}, interval() {}, sessionEnded() {} };

@@ -2,7 +2,7 @@
 // verdict it explains is the same.
 import t from 'tap';
 import type { Interval } from '../../src/domain/session.js';
-import { intervalWhy, whyWriter } from '../../src/projections/interval-why.js';
+import { intervalWhy, whyWriter } from '../../src/projections/ledger/interval-why.js';
 
 const base: Interval = { from: 0, to: 30_000, ms: 30_000, creditedMs: 30_000, credited: true, verdict: 'within', end: 'heartbeat', timeoutMs: 300_000, maxSessionMs: 0 };
 

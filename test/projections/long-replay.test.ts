@@ -7,8 +7,8 @@ import { uuidV7Generator, virtualClock } from '../../src/commands/clock.js';
 import { encode } from '../../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../../src/domain/events.js';
 import { toIso } from '../../src/domain/time.js';
-import { intervalWhy } from '../../src/projections/interval-why.js';
-import { replayStream, type LedgerSink } from '../../src/projections/ledger.js';
+import { intervalWhy } from '../../src/projections/ledger/interval-why.js';
+import { replayStream, type LedgerSink } from '../../src/projections/ledger/ledger.js';
 import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 

@@ -2,8 +2,8 @@
 // accrual, and commits them together with its checkpoint.
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { startProjector } from '../../src/projections/projector.js';
-import { InvalidCursorError } from '../../src/projections/read-model.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import { InvalidCursorError } from '../../src/projections/read-model/read-model.js';
 import type { EventStore, SubscriptionHandler } from '../../src/store/port.js';
 import { DAY0, dumpReadModel, HOUR, mine, MINUTE, world } from './helpers.js';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import fc from 'fast-check';
 import type { CommandRequest } from '../../src/commands/handler.js';
-import { differencesOf } from '../../src/projections/audit.js';
-import { replayStream, type LedgerSink } from '../../src/projections/ledger.js';
-import { startProjector } from '../../src/projections/projector.js';
-import { rebuildReadModel, type RebuildProgress } from '../../src/projections/rebuild.js';
+import { differencesOf } from '../../src/projections/ledger/audit.js';
+import { replayStream, type LedgerSink } from '../../src/projections/ledger/ledger.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import { rebuildReadModel, type RebuildProgress } from '../../src/projections/projector/rebuild.js';
 import { dumpReadModel, MINUTE, SECOND, world } from './helpers.js';
 
 const NOTHING: LedgerSink = { sessionStarted() {}, interval() {}, sessionEnded() {} };

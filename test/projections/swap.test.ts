@@ -3,11 +3,11 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { startProjector } from '../../src/projections/projector.js';
-import type { ReadModel } from '../../src/projections/read-model.js';
-import { rebuildReadModel } from '../../src/projections/rebuild.js';
-import { fileIdentity } from '../../src/projections/schema.js';
-import { openReadModel } from '../../src/projections/sqlite-read-model.js';
+import { startProjector } from '../../src/projections/projector/projector.js';
+import type { ReadModel } from '../../src/projections/read-model/read-model.js';
+import { rebuildReadModel } from '../../src/projections/projector/rebuild.js';
+import { fileIdentity } from '../../src/projections/read-model/schema.js';
+import { openReadModel } from '../../src/projections/read-model/sqlite-read-model.js';
 import { dumpReadModel, mine, SECOND, world } from './helpers.js';
 
 /** Reads from every ReadModel on every turn of the event loop until stopped; collects failures. */

@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { runCli } from '../../src/cli/main.js';
-import { freshSchemaUrl, openPostgresStore, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
+import { freshSchemaUrl, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
 
 async function simulate(url: string) {
   const stdout = new PassThrough();

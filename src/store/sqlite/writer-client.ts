@@ -6,6 +6,7 @@ import { describeError } from '../../config/files.js';
 import { StoreUnavailableError } from '../port.js';
 import { outcomeList, packBatch, unpackOutcome, type AppendOutcome, type AppendRequest, type PackedOutcomes } from './writer.js';
 import type { WriterMessage, WriterWorkerData } from './writer-worker.js';
+import { siblingWorkerUrl } from '../../config/worker-url.js';
 
 export interface WriterClientOptions extends WriterWorkerData {
   /** Called after every answer from the writer: something may have been committed. */
@@ -37,12 +38,6 @@ type Outgoing = {
   reject: (e: Error) => void;
   onOutcome: ((o: AppendOutcome) => void) | undefined;
 };
-
-function workerUrl(): URL {
-  // Under a TypeScript loader (tests) this module is .ts and so is its worker.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./writer-worker${ext}`, import.meta.url);
-}
 
 const describe = describeError;
 
@@ -105,7 +100,7 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
   }
 
   function spawn(): Promise<Thread> {
-    const worker = new Worker(workerUrl(), { workerData });
+    const worker = new Worker(siblingWorkerUrl('writer-worker', import.meta.url), { workerData });
     const starting = new Promise<Thread>((resolve, reject) => {
       const fail = (error: unknown) => {
         worker.off('message', onReady);

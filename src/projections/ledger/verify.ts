@@ -2,17 +2,18 @@
 // over the log folds a partition of the accounts (bounded memory: partitions are sized from the
 // read model's account count), then the read model's own rows are walked to catch accounts that
 // the store does not know.
-import { ChainFollower, type ChainBreak } from '../audit/chain.js';
-import { decode } from '../commands/codec.js';
-import { applyEvent, emptyAccrual, type AccountAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { accountOf } from '../domain/events.js';
-import type { EventStore } from '../store/port.js';
+import { ChainFollower, type ChainBreak } from '../../audit/chain.js';
+import { decode } from '../../commands/codec.js';
+import { applyEvent, emptyAccrual, type AccountAccrual, type AccrualOptions } from '../../domain/accrual.js';
+import { accountOf } from '../../domain/events.js';
+import type { EventStore } from '../../store/port.js';
 import { differencesOf, ProjectionLagError } from './audit.js';
 import { replayStream, type LedgerSink, type ReplayTotals } from './ledger.js';
-import { pageReader } from './page-reader.js';
-import { createQueries, type ReadModelQueries } from './queries.js';
-import type { ReadModel } from './read-model.js';
-import { openReadonly } from './schema.js';
+import { pageReader } from '../projector/page-reader.js';
+import { createQueries, type ReadModelQueries } from '../read-model/queries.js';
+import type { ReadModel } from '../read-model/read-model.js';
+import { openReadonly } from '../read-model/schema.js';
+import { shardOf } from '../../sweeper/shard.js';
 
 export interface Mismatch {
   accountId: string;
@@ -61,11 +62,9 @@ interface Fold {
 const TOTALS_ONLY: AccrualOptions = { keepSessions: false };
 const NOTHING: LedgerSink = { sessionStarted() {}, interval() {}, sessionEnded() {} };
 
+/** Verify's partitions of the accounts are the sweeper's shards (one hash for both). */
 function partitionOf(accountId: string, partitions: number): number {
-  if (partitions === 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < accountId.length; i++) hash = Math.imul(hash ^ accountId.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % partitions;
+  return partitions === 1 ? 0 : shardOf(accountId, partitions);
 }
 
 function totalsOf(fold: Fold | undefined): ReplayTotals {

@@ -1,8 +1,8 @@
 // The read side of a read-model connection: rows in, domain views out. Used by the projector's own
 // ReadModel, by read-only followers, and by `verify`.
 import type Database from 'better-sqlite3';
-import type { ActorKind, AdjustmentReason, StopReason } from '../domain/events.js';
-import type { SessionAccrual } from '../domain/session.js';
+import type { ActorKind, AdjustmentReason, StopReason } from '../../domain/events.js';
+import type { SessionAccrual } from '../../domain/session.js';
 import { InvalidCursorError, type AccountView, type AdjustmentPage, type AdjustmentView, type SessionPage } from './read-model.js';
 
 export interface AccountRow {
@@ -99,7 +99,6 @@ export function decodeCursor(cursor: string): bigint {
 
 export interface ReadModelQueries {
   accountRow(accountId: string): AccountRow | undefined;
-  sessionRow(accountId: string, seq: bigint): SessionRow | undefined;
   account(accountId: string): AccountView | null;
   sessions(accountId: string, options: { limit: number; cursor?: string | undefined }): SessionPage;
   activeSessions(options: { afterAccountId?: string; limit: number }): SessionAccrual[];
@@ -162,7 +161,6 @@ export function createQueries(db: Database.Database): ReadModelQueries {
   return {
     adjustments,
     accountRow: (accountId) => accountStmt.get(accountId),
-    sessionRow: (accountId, seq) => sessionStmt.get(accountId, seq),
     account,
     sessions,
     activeSessions: (options) => activeStmt.all(options.afterAccountId ?? '', Math.max(0, options.limit)).map(sessionOfRow),

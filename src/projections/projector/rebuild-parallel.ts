@@ -1,10 +1,11 @@
 // The parallel part of a rebuild on the embedded store: one worker per partition of the accounts
 // folds its events up to a fixed position into a file of its own; the parts are then merged into
 // the rebuild's scratch file (accounts never span partitions, so the merge is a plain copy).
-import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { RebuildWorkerData, RebuildWorkerMessage } from './rebuild-worker.js';
+import { siblingWorkerUrl } from '../../config/worker-url.js';
+import { removeScratch } from '../read-model/schema.js';
 
 export interface ParallelBuildOptions {
   eventsPath: string;
@@ -27,17 +28,6 @@ export class ParallelBuildStopped extends Error {
 /** Young-generation size of a worker: measured about 15 % faster than the default at 64 MB. */
 const YOUNG_GENERATION_MB = 64;
 
-function workerUrl(): URL {
-  // Under a TypeScript loader (tests) this module is .ts and so is its worker.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./rebuild-worker${ext}`, import.meta.url);
-}
-
-function removePart(path: string): void {
-  rmSync(path, { force: true });
-  rmSync(`${path}-journal`, { force: true });
-}
-
 async function runWorkers(options: ParallelBuildOptions, parts: string[]): Promise<number> {
   const progress = parts.map(() => 0);
   const workers: Worker[] = [];
@@ -48,7 +38,7 @@ async function runWorkers(options: ParallelBuildOptions, parts: string[]): Promi
         pageSize: options.pageSize, flushEvery: options.flushEvery, cacheLimit: options.cacheLimit,
       };
       // A larger young generation: the fold allocates many short-lived objects per event.
-      const worker = new Worker(workerUrl(), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const worker = new Worker(siblingWorkerUrl('rebuild-worker', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       workers.push(worker);
       return new Promise<number>((resolve, reject) => {
         worker.on('message', (message: RebuildWorkerMessage) => {
@@ -71,7 +61,7 @@ async function runWorkers(options: ParallelBuildOptions, parts: string[]): Promi
 /** Builds the parts in parallel and merges them into `db`; the checkpoint becomes `upTo`. */
 export async function buildInParallel(db: Database.Database, options: ParallelBuildOptions): Promise<number> {
   const parts = Array.from({ length: options.partitions }, (_, k) => `${options.scratch}.part-${k}`);
-  parts.forEach(removePart);
+  parts.forEach(removeScratch);
   try {
     const events = await runWorkers(options, parts);
     for (const part of parts) {
@@ -89,6 +79,6 @@ export async function buildInParallel(db: Database.Database, options: ParallelBu
     db.prepare('UPDATE checkpoint SET position = ?, events = ? WHERE id = 1').run(options.upTo, BigInt(events));
     return events;
   } finally {
-    parts.forEach(removePart);
+    parts.forEach(removeScratch);
   }
 }

@@ -1,4 +1,4 @@
-// Inputs found in review: each must be a 4xx that writes nothing.
+// Odd inputs that must be a 4xx and write nothing: an over-long admin subject, unknown query parameters on commands.
 import t from 'tap';
 import { testApi } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Reading the whole log in pages: the embedded store's synchronous page read when there is one (it
 // is several times cheaper than an async iterator), the port's readAll otherwise.
-import { STREAM_PREFIX } from '../domain/events.js';
-import type { EventStore, RecordedEvent } from '../store/port.js';
+import { STREAM_PREFIX } from '../../domain/events.js';
+import type { EventStore, RecordedEvent } from '../../store/port.js';
 
 /** Events after a position, at most `limit`; streams outside `mining-` may be included (callers skip them). */
 export type PageReader = (after: bigint, limit: number) => Promise<RecordedEvent[]>;

@@ -2,14 +2,14 @@
 // (src/domain/accrual.ts), keeps touched accounts in memory, and writes what changed together with
 // the checkpoint in one transaction. The live projector and `rebuild` both drive it.
 import type Database from 'better-sqlite3';
-import { applyEvent, type AccountAccrual, type AccrualOptions, type SessionLedger } from '../domain/accrual.js';
-import { accountOf, type Actor, type BalanceAdjustedData, type MiningEvent } from '../domain/events.js';
-import { sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
-import { parseIso } from '../domain/time.js';
-import { decode } from '../commands/codec.js';
-import type { RecordedEvent } from '../store/port.js';
-import { sessionOfRow, type AccountRow, type SessionRow } from './queries.js';
-import { readCheckpoint } from './schema.js';
+import { applyEvent, type AccountAccrual, type AccrualOptions, type SessionLedger } from '../../domain/accrual.js';
+import { accountOf, type Actor, type BalanceAdjustedData, type MiningEvent } from '../../domain/events.js';
+import { sessionEarnedUnits, type SessionAccrual } from '../../domain/session.js';
+import { parseIso } from '../../domain/time.js';
+import { decode } from '../../commands/codec.js';
+import type { RecordedEvent } from '../../store/port.js';
+import { sessionOfRow, type AccountRow, type SessionRow } from '../read-model/queries.js';
+import { readCheckpoint } from '../read-model/schema.js';
 
 interface AccountState {
   readonly accountId: string;

@@ -7,12 +7,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../store/port.js';
+import type { EventStore } from '../../store/port.js';
 import { createEngine, type ProjectionEngine } from './engine.js';
 import { pageReader } from './page-reader.js';
 import { buildInParallel, ParallelBuildStopped } from './rebuild-parallel.js';
-import { openScratch } from './schema.js';
-import { fsyncPath } from '../config/files.js';
+import { openScratch, removeScratch } from '../read-model/schema.js';
+import { fsyncPath } from '../../config/files.js';
 
 export interface RebuildProgress {
   phase: 'build' | 'catch-up' | 'swap';
@@ -64,11 +64,6 @@ export interface RebuildResult {
 
 export class RebuildInterruptedError extends Error {
   override readonly name = 'RebuildInterruptedError';
-}
-
-function removeScratch(path: string): void {
-  rmSync(path, { force: true });
-  rmSync(`${path}-journal`, { force: true });
 }
 
 const interrupted = () => new RebuildInterruptedError('rebuild interrupted; the live read model is unchanged');

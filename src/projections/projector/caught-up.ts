@@ -1,12 +1,12 @@
 // For one-shot commands (replay, verify): open the store, let the projection catch up with it in
 // this process, run, and close everything again. Safe beside a running projector on the same file:
 // a checkpoint moved by the other one is noticed and followed, never applied twice.
-import { describeError, StartupError } from '../config/files.js';
-import type { Logger } from '../config/logger.js';
-import { openEventStore } from '../store/open.js';
-import type { EventStore } from '../store/port.js';
+import { describeError, StartupError } from '../../config/files.js';
+import type { Logger } from '../../config/logger.js';
+import { openEventStore } from '../../store/open.js';
+import type { EventStore } from '../../store/port.js';
 import { startProjector } from './projector.js';
-import { ReadModelUnavailableError, type ReadModel } from './read-model.js';
+import { ReadModelUnavailableError, type ReadModel } from '../read-model/read-model.js';
 
 export interface CaughtUp {
   store: EventStore;

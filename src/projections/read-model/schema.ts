@@ -2,9 +2,9 @@
 // Rollback-journal mode (not WAL) on purpose: `rebuild --swap` replaces the file by rename, and only
 // a rollback journal lets SQLite refuse writes to a renamed file (SQLITE_READONLY_DBMOVED) instead
 // of pairing a new file with the old one's -wal/-shm. See docs/projections.md.
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { ensurePrivateFile } from '../config/files.js';
+import { ensurePrivateFile } from '../../config/files.js';
 
 /** Bump when the tables change; a file of another version is refused with "run rebuild". */
 export const READ_MODEL_SCHEMA_VERSION = 1;
@@ -169,4 +169,10 @@ export function readCheckpoint(db: Database.Database): { position: bigint; event
 export function isMovedError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_READONLY_DBMOVED' || code === 'SQLITE_READONLY_ROLLBACK';
+}
+
+/** Removes a scratch read-model file (a rebuild's or one of its parts) with its rollback journal. */
+export function removeScratch(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(`${path}-journal`, { force: true });
 }

@@ -2,8 +2,8 @@
 // file of its own with the same engine as the projector; the main thread merges the parts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.js';
-import { openPartitionReader } from '../store/sqlite/partition-reader.js';
-import { openScratch } from './schema.js';
+import { openPartitionReader } from '../../store/sqlite/partition-reader.js';
+import { openScratch } from '../read-model/schema.js';
 
 export interface RebuildWorkerData {
   eventsPath: string;

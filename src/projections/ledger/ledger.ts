@@ -1,13 +1,13 @@
 // The auditor's ledger, replayed from one account's stream with the domain's accrual: every session
 // and every interval between presence points, with its verdict. Streaming, so a stream of a million
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
-import { ChainFollower, type ChainSummary } from '../audit/chain.js';
-import { decode } from '../commands/codec.js';
-import { applyEvent, emptyAccrual, type AccrualOptions } from '../domain/accrual.js';
-import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../domain/events.js';
-import { parseIso } from '../domain/time.js';
-import type { Interval, SessionAccrual } from '../domain/session.js';
-import type { EventStore } from '../store/port.js';
+import { ChainFollower, type ChainSummary } from '../../audit/chain.js';
+import { decode } from '../../commands/codec.js';
+import { applyEvent, emptyAccrual, type AccrualOptions } from '../../domain/accrual.js';
+import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../../domain/events.js';
+import { parseIso } from '../../domain/time.js';
+import type { Interval, SessionAccrual } from '../../domain/session.js';
+import type { EventStore } from '../../store/port.js';
 import { embeddedStorePath, replayPages } from './replay-reader.js';
 
 /** A BalanceAdjusted as the ledger lists it (SPEC §10). */

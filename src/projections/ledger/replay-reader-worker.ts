@@ -3,9 +3,9 @@
 // when this thread is the slower one, on the replaying thread; the page's text is handed over, and
 // that thread folds and prints while this one reads the next page. A few pages run ahead, no more.
 import { parentPort, workerData } from 'node:worker_threads';
-import { decode } from '../commands/codec.js';
-import { ChainFollower, type ChainState } from '../audit/chain.js';
-import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from '../store/sqlite/stream-scan.js';
+import { decode } from '../../commands/codec.js';
+import { ChainFollower, type ChainState } from '../../audit/chain.js';
+import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from '../../store/sqlite/stream-scan.js';
 
 export interface ReplayReaderData {
   path: string;

@@ -1,7 +1,7 @@
 // Rebuild progress for people: a bar redrawn in place on a terminal, plain periodic lines otherwise
 // (logs, CI, pipes).
 import type { Writable } from 'node:stream';
-import type { RebuildProgress } from './rebuild.js';
+import type { RebuildProgress } from '../projections/projector/rebuild.js';
 
 export interface ProgressReporter {
   update(progress: RebuildProgress): void;

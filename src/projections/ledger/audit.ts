@@ -1,18 +1,18 @@
 // The auditor's ledger of one account (SPEC §4) as a JSON-ready object: replayed from the event
 // store, never from the read model, then set beside what the projection holds.
-import { positionAt, type AtPoint } from '../audit/at.js';
-import { chainJson, type ChainJson } from '../audit/chain.js';
+import { positionAt, type AtPoint } from '../../audit/at.js';
+import { chainJson, type ChainJson } from '../../audit/chain.js';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { formatTokens } from '../domain/money.js';
-import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../domain/session.js';
+import { formatTokens } from '../../domain/money.js';
+import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../../domain/session.js';
 import { intervalWhy, whyWriter } from './interval-why.js';
-import type { Actor, AdjustmentReason, StopReason } from '../domain/events.js';
-import { toIso } from '../domain/time.js';
-import type { EventStore } from '../store/port.js';
+import type { Actor, AdjustmentReason, StopReason } from '../../domain/events.js';
+import { toIso } from '../../domain/time.js';
+import type { EventStore } from '../../store/port.js';
 import { lastPositionOf, replayStream, type LedgerAdjustment, type ReplayTotals } from './ledger.js';
 import { BufferedOutput, jsonPrinter } from './ledger-format.js';
-import type { AccountView, ReadModel } from './read-model.js';
+import type { AccountView, ReadModel } from '../read-model/read-model.js';
 
 export interface LedgerInterval {
   from: string;

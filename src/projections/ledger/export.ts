@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify';
-import { decode } from '../commands/codec.js';
-import { applyEvent, emptyAccrual, type AccountAccrual } from '../domain/accrual.js';
-import { accountOf, STREAM_PREFIX, streamOf } from '../domain/events.js';
-import { formatTokens } from '../domain/money.js';
-import { sessionEarnedUnits, type SessionAccrual } from '../domain/session.js';
-import { toIso } from '../domain/time.js';
-import type { EventStore } from '../store/port.js';
+import { decode } from '../../commands/codec.js';
+import { applyEvent, emptyAccrual, type AccountAccrual } from '../../domain/accrual.js';
+import { accountOf, STREAM_PREFIX, streamOf } from '../../domain/events.js';
+import { formatTokens } from '../../domain/money.js';
+import { sessionEarnedUnits, type SessionAccrual } from '../../domain/session.js';
+import { toIso } from '../../domain/time.js';
+import type { EventStore } from '../../store/port.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 

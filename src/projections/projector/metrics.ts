@@ -1,6 +1,6 @@
 // Prometheus figures of the projector: where it is, how far behind, how much it has done.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { EventStore } from '../store/port.js';
+import type { EventStore } from '../../store/port.js';
 
 export interface ProjectorMetrics {
   eventsApplied(count: number): void;

@@ -3,17 +3,17 @@
 // nor double-applies an event. It follows a `rebuild --swap` (the file renamed over its path).
 import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
-import { silentLogger, type Logger } from '../config/logger.js';
-import { EventValidationError, STREAM_PREFIX } from '../domain/events.js';
-import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
+import { silentLogger, type Logger } from '../../config/logger.js';
+import { EventValidationError, STREAM_PREFIX } from '../../domain/events.js';
+import type { EventStore, RecordedEvent, Subscription } from '../../store/port.js';
 import { CheckpointMovedError, createEngine, type ProjectionEngine } from './engine.js';
 import { lagSecondsOf, projectorMetrics } from './metrics.js';
-import { createQueries, type ReadModelQueries } from './queries.js';
-import type { ReadModel } from './read-model.js';
-import { fileIdentity, isMovedError, openWritable, ReadModelVersionError } from './schema.js';
-import { describeError, StartupError } from '../config/files.js';
-import { readModelFacade } from './sqlite-read-model.js';
-import { positionWaiters } from './waiters.js';
+import { createQueries, type ReadModelQueries } from '../read-model/queries.js';
+import type { ReadModel } from '../read-model/read-model.js';
+import { fileIdentity, isMovedError, openWritable, ReadModelVersionError } from '../read-model/schema.js';
+import { describeError, StartupError } from '../../config/files.js';
+import { readModelFacade } from '../read-model/sqlite-read-model.js';
+import { positionWaiters } from '../read-model/waiters.js';
 
 export interface Projector {
   readModel: ReadModel;

@@ -1,6 +1,6 @@
 // What the read models answer. The projector keeps them; the API, `replay` and `verify` read them.
-import type { Actor, AdjustmentReason } from '../domain/events.js';
-import type { SessionAccrual } from '../domain/session.js';
+import type { Actor, AdjustmentReason } from '../../domain/events.js';
+import type { SessionAccrual } from '../../domain/session.js';
 
 export interface AccountView {
   accountId: string;

@@ -1,7 +1,7 @@
 // An interval's verdict in words, for the auditor's ledger (table, JSON, the audit route). The domain
 // judges; this says it in English, so the wording can change without touching the rules.
-import type { Interval } from '../domain/session.js';
-import { formatDuration } from '../domain/time.js';
+import type { Interval } from '../../domain/session.js';
+import { formatDuration } from '../../domain/time.js';
 
 export function intervalWhy(interval: Interval): string {
   const timeout = formatDuration(interval.timeoutMs);

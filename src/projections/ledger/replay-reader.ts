@@ -3,13 +3,14 @@
 // embedded store: the worker opens the store's file itself.
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import type { ChainState } from '../audit/chain.js';
-import { decode } from '../commands/codec.js';
-import type { Actor, MiningEvent } from '../domain/events.js';
-import type { EventStore } from '../store/port.js';
-import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../store/sqlite/stream-scan.js';
-import type { SqliteEventStore } from '../store/sqlite/store.js';
+import type { ChainState } from '../../audit/chain.js';
+import { decode } from '../../commands/codec.js';
+import type { Actor, MiningEvent } from '../../domain/events.js';
+import type { EventStore } from '../../store/port.js';
+import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../../store/sqlite/stream-scan.js';
+import type { SqliteEventStore } from '../../store/sqlite/store.js';
 import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
+import { siblingWorkerUrl } from '../../config/worker-url.js';
 
 export interface ReplayPage {
   /** Validated events in stream order. */
@@ -39,12 +40,6 @@ export function embeddedStorePath(store: EventStore): string | undefined {
   const sqlite = store as Partial<SqliteEventStore>;
   const isEmbedded = typeof sqlite.path === 'string' && typeof sqlite.readAllPage === 'function' && typeof sqlite.indexNow === 'function';
   return isEmbedded ? sqlite.path : undefined;
-}
-
-function workerUrl(): URL {
-  // Under a TypeScript loader (tests) this module is .ts and so is its worker.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./replay-reader-worker${ext}`, import.meta.url);
 }
 
 function errorOf(message: Extract<ReplayReaderMessage, { kind: 'error' }>): Error {
@@ -102,7 +97,7 @@ export async function* replayPages(
   const workerData: ReplayReaderData = {
     path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4, chain,
   };
-  const worker = new Worker(workerUrl(), { workerData });
+  const worker = new Worker(siblingWorkerUrl('replay-reader-worker', import.meta.url), { workerData });
   const queue: ReplayReaderMessage[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;

@@ -1,11 +1,19 @@
 // Chooses the event-store adapter from EVENT_STORE_URL.
 import { ConfigError } from '../config/config.js';
 import type { EventStore } from './port.js';
-import { openSqliteStore } from './sqlite/store.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 
-/** `readOnly`: the tools that only read (replay, verify) create nothing and write nothing. */
-export async function openEventStore(url: string, options: { readOnly?: boolean } = {}): Promise<EventStore> {
-  if (url.startsWith('sqlite:')) return openSqliteStore({ path: url.slice('sqlite:'.length), readOnly: options.readOnly === true });
+/**
+ * `readOnly`: the tools that only read (replay, verify) create nothing and write nothing.
+ * `integrityCheck`: the embedded store's bounded `PRAGMA quick_check` at open (serve).
+ */
+export async function openEventStore(url: string, options: { readOnly?: boolean; integrityCheck?: SqliteStoreOptions['integrityCheck'] } = {}): Promise<EventStore> {
+  if (url.startsWith('sqlite:')) {
+    return openSqliteStore({
+      path: url.slice('sqlite:'.length), readOnly: options.readOnly === true,
+      ...(options.integrityCheck ? { integrityCheck: options.integrityCheck } : {}),
+    });
+  }
   if (url.startsWith('esdb://') || url.startsWith('esdb+discover://')) {
     const { openEsdbStore } = await import('./esdb/store.js');
     return openEsdbStore(url);

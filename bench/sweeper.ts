@@ -91,7 +91,7 @@ async function memoryPhase(sessions: number): Promise<void> {
   // Read the log once before the baseline: SQLite's page cache (bounded, the store's, not the
   // index's) is then warm on both sides of the delta. The time is a raw read-and-parse for comparison.
   const readBegan = performance.now();
-  for (let after = 0n, page = store.readAllPage(after, 5000); page.length > 0; page = store.readAllPage(after, 5000)) {
+  for (let after = 0n, page = store.capabilities.pages(after, 5000); page.length > 0; page = store.capabilities.pages(after, 5000)) {
     after = page[page.length - 1]!.position;
   }
   console.log(`memory: raw read of the log ${((performance.now() - readBegan) / 1000).toFixed(2)} s`);
@@ -130,7 +130,7 @@ async function lagPhase(sessions: number, windowMs: number, intervalMs: number, 
   const lags: number[] = [];
   let first = Infinity;
   let last = -Infinity;
-  for (const recorded of store.readAllPage(BigInt(sessions), sessions * 2)) {
+  for (const recorded of store.capabilities.pages(BigInt(sessions), sessions * 2)) {
     const { event, metadata } = decode(recorded);
     if (event.type !== 'MiningStopped') continue;
     const recordedAt = parseIso(metadata.recordedAt)!;

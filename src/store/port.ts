@@ -1,5 +1,6 @@
 // The event-store port. It speaks EventStoreDB's semantics so that every adapter is a thin mapping:
 // revisions from 0, expected revisions, exclusive "after P" positions, catch-up subscriptions.
+import type { StoreCapabilities } from './capabilities.js';
 
 /** Global position: increases in commit order. A bigint across the port, a decimal string on the wire. */
 export type Position = bigint;
@@ -109,6 +110,8 @@ export interface EventStore {
   /** Revision of a stream's last event, or 'no_stream'. */
   streamRevision(stream: string): Promise<bigint | 'no_stream'>;
   close(): Promise<void>;
+  /** What this adapter can do beyond the port (capabilities.ts); absent or empty: only the port. */
+  readonly capabilities?: StoreCapabilities;
 }
 
 /** Whether `actual` satisfies `expected`, the way EventStoreDB judges it. */

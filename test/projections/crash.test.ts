@@ -30,7 +30,7 @@ function projectionUpTo(store: SqliteEventStore, path: string, position: bigint)
   const db = openScratch(path);
   const engine = createEngine(db);
   for (let after = 0n; after < position;) {
-    const page = store.readAllPage(after, 500).filter((e) => e.position <= position);
+    const page = store.capabilities.pages(after, 500).filter((e) => e.position <= position);
     if (page.length === 0) break;
     engine.apply(page);
     after = page[page.length - 1]!.position;

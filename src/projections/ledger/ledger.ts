@@ -8,7 +8,6 @@ import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '.
 import { parseIso } from '../../domain/time.js';
 import type { Interval, SessionAccrual } from '../../domain/session.js';
 import type { EventStore } from '../../store/port.js';
-import { embeddedStorePath, replayPages } from './replay-reader.js';
 
 /** A BalanceAdjusted as the ledger lists it (SPEC §10). */
 export interface LedgerAdjustment {
@@ -102,11 +101,11 @@ export async function replayStream(
 
   const stream = streamOf(accountId);
   let chain = new ChainFollower(stream);
-  const path = embeddedStorePath(store);
+  const streamPages = store.capabilities?.streamPages;
   let stopped = false;
-  // The port's read first: most streams end within it. A longer one in the embedded store goes on
-  // in large pages, read and validated on a worker thread while this one folds and prints.
-  for await (const recorded of store.readStream(stream, path === undefined ? {} : { maxCount: FIRST_READ })) {
+  // The port's read first: most streams end within it. A longer one in a store with `streamPages`
+  // goes on in large pages, read and validated on a worker thread while this one folds and prints.
+  for await (const recorded of store.readStream(stream, streamPages === undefined ? {} : { maxCount: FIRST_READ })) {
     if (untilPosition !== null && recorded.position > untilPosition) {
       stopped = true;
       break;
@@ -119,8 +118,8 @@ export async function replayStream(
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
   }
-  if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
-    for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
+  if (streamPages !== undefined && !stopped && accrual.events === FIRST_READ) {
+    for await (const page of streamPages(stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
       chain = new ChainFollower(stream, page.chain);
       for (let i = 0; i < page.events.length; i++) {
         const event = page.events[i]!;

@@ -1,5 +1,5 @@
-// Reading the whole log in pages: the embedded store's synchronous page read when there is one (it
-// is several times cheaper than an async iterator), the port's readAll otherwise.
+// Reading the whole log in pages: the store's `pages` capability, a synchronous page read, when it
+// declares one (it is several times cheaper than an async iterator), the port's readAll otherwise.
 import { STREAM_PREFIX } from '../../domain/events.js';
 import type { EventStore, RecordedEvent } from '../../store/port.js';
 
@@ -7,12 +7,9 @@ import type { EventStore, RecordedEvent } from '../../store/port.js';
 export type PageReader = (after: bigint, limit: number) => Promise<RecordedEvent[]>;
 
 export function pageReader(store: EventStore): PageReader {
-  const sync = store as EventStore & { readAllPage?: (after: bigint, limit: number, prefix?: string) => RecordedEvent[] };
-  if (typeof sync.readAllPage === 'function') {
-    // Unfiltered: a prefix test in SQL costs more than skipping the rare other stream.
-    const read = sync.readAllPage.bind(store);
-    return async (after, limit) => read(after, limit);
-  }
+  const read = store.capabilities?.pages;
+  // Unfiltered: a prefix test in SQL costs more than skipping the rare other stream.
+  if (read) return async (after, limit) => read(after, limit);
   return async (after, limit) => {
     const page: RecordedEvent[] = [];
     for await (const event of store.readAll({ from: after === 0n ? 'start' : after, prefix: STREAM_PREFIX, maxCount: limit })) {

@@ -2,11 +2,12 @@
 // file of its own with the same engine as the projector; the main thread merges the parts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.js';
-import { openPartitionReader } from '../../store/sqlite/partition-reader.js';
+import { openPartition, type PartitionSource } from '../../store/capabilities.js';
 import { openScratch } from '../read-model/schema.js';
 
 export interface RebuildWorkerData {
-  eventsPath: string;
+  /** The store's `partitions` capability. */
+  source: PartitionSource;
   partPath: string;
   partition: number;
   partitions: number;
@@ -21,9 +22,9 @@ export type RebuildWorkerMessage =
   | { kind: 'progress'; position: string; events: number }
   | { kind: 'done'; events: number };
 
-function run(data: RebuildWorkerData): void {
+async function run(data: RebuildWorkerData): Promise<void> {
   const upTo = BigInt(data.upTo);
-  const reader = openPartitionReader(data.eventsPath, data.partition, data.partitions);
+  const reader = await openPartition(data.source, data.partition, data.partitions);
   const db = openScratch(data.partPath);
   const engine = createEngine(db, { cacheLimit: data.cacheLimit, guardCheckpoint: false });
   let after = 0n;
@@ -46,4 +47,4 @@ function run(data: RebuildWorkerData): void {
   parentPort!.postMessage({ kind: 'done', events } satisfies RebuildWorkerMessage);
 }
 
-run(workerData as RebuildWorkerData);
+await run(workerData as RebuildWorkerData);

@@ -13,6 +13,9 @@ import {
   type Subscription, type SubscriptionHandler,
 } from '../port.js';
 import { serializeEvents } from '../serialize.js';
+import type { StoreCapabilities } from '../capabilities.js';
+import { siblingWorkerUrl } from '../../config/worker-url.js';
+import { replayPages } from './replay-reader.js';
 import { commitWatcher, committedLog } from './commit-watcher.js';
 import { openReader, type Reader } from './reader.js';
 import { createSubscription } from './subscription.js';
@@ -35,10 +38,8 @@ export interface SqliteStoreOptions {
 
 export interface SqliteEventStore extends EventStore {
   readonly path: string;
-  /** Reads a page of all events after a position synchronously (projector rebuilds). */
-  readAllPage(after: bigint, limit: number, prefix?: string): RecordedEvent[];
-  /** Moves every committed event into the per-stream index now; resolves with how many it moved. */
-  indexNow(): Promise<number>;
+  /** The embedded store has every capability. */
+  readonly capabilities: Required<StoreCapabilities>;
 }
 
 const MAX_REVISION = 9_223_372_036_854_775_807n;
@@ -92,8 +93,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
   const store: SqliteEventStore = {
     path,
-    readAllPage: (after, limit, prefix) => open().allPage(after, limit, prefix).events,
-    indexNow: () => writer.indexNow(),
+    capabilities: {
+      pages: (after, limit, prefix) => open().allPage(after, limit, prefix).events,
+      // Workers open the file themselves (partition-reader.ts).
+      partitions: { module: siblingWorkerUrl('partition-reader', import.meta.url).href, location: path },
+      streamPages: (stream, from, chain, options) => replayPages(path, stream, from, chain, options),
+      index: () => writer.indexNow(),
+    },
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       if (closed) throw new StoreUnavailableError('event store is closed');

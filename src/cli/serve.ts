@@ -17,12 +17,13 @@ import { cachedOverdueCount } from '../ops/overdue.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { lagSecondsOf } from '../projections/projector/metrics.js';
 import { openEventStore } from '../store/open.js';
-import type { EventStore } from '../store/port.js';
+import { miningCodec } from '../commands/codec.js';
+import type { MiningStore } from '../commands/codec.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
 
 interface Parts {
-  store: EventStore;
+  store: MiningStore;
   handler: CommandHandler;
   projector: Projector | undefined;
   readModel: ReadModel;
@@ -30,7 +31,7 @@ interface Parts {
 }
 
 async function startParts(config: Config, logger: Logger, registry: Registry, flags: { projector: boolean; sweeper: boolean }): Promise<Parts> {
-  const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
+  const store = meterAppends(await openEventStore(config.eventStoreUrl, { codec: miningCodec }), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });

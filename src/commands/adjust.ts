@@ -4,9 +4,9 @@
 // are rare (an operator's act), so this read is off every hot path.
 import { adjustmentFold, decideAdjust, type AdjustCommand, type AdjustDecision } from '../domain/adjustment.js';
 import { isoOf, streamOf, type Actor } from '../domain/events.js';
-import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import { WrongExpectedRevisionError } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
-import { decode, encode, type CommandContext } from './codec.js';
+import { encode, type CommandContext, type MiningStore } from './codec.js';
 import { UnavailableError } from './handler.js';
 
 export type AdjustRequest = Omit<AdjustCommand, 'type' | 'now' | 'accountId'>;
@@ -22,7 +22,7 @@ export interface AdjustResult {
 }
 
 export interface AdjusterOptions {
-  store: EventStore;
+  store: MiningStore;
   clock: Clock;
   ids: IdGenerator;
   maxAttempts?: number;
@@ -51,7 +51,7 @@ export function createAdjuster(options: AdjusterOptions): Adjuster {
     let revision: bigint | 'no_stream' = 'no_stream';
     let position = 0n;
     for await (const recorded of store.readStream(stream)) {
-      const { event, metadata } = decode(recorded);
+      const { event, metadata } = recorded;
       fold.apply(event);
       if (event.type === 'BalanceAdjusted') actors.set(event.data.adjustmentId, metadata.actor);
       revision = recorded.revision;

@@ -7,7 +7,7 @@ import type { RecordedEvent } from './port.js';
 
 /** A reader of one partition of the accounts' events, opened on a worker thread. */
 export interface PartitionReader {
-  /** Events of this partition with after < position <= upTo, at most `limit`, in position order. */
+  /** Stored events (not decoded: the worker decodes them) of this partition with after < position <= upTo, at most `limit`, in position order. */
   page(after: bigint, upTo: bigint, limit: number): RecordedEvent[];
   close(): void;
 }
@@ -45,9 +45,9 @@ export interface StreamPagesOptions {
   ahead?: number;
 }
 
-export interface StoreCapabilities {
+export interface StoreCapabilities<E extends RecordedEvent = RecordedEvent> {
   /** A page of the whole log after a position, read synchronously (several times cheaper than readAll's iterator). */
-  pages?: (after: bigint, limit: number, prefix?: string) => RecordedEvent[];
+  pages?: (after: bigint, limit: number, prefix?: string) => E[];
   /** Readers of one partition of the accounts each, for parallel rebuild workers. */
   partitions?: PartitionSource;
   /**

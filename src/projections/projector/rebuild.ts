@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../../store/port.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { createEngine, type ProjectionEngine } from './engine.js';
 import { pageReader } from './page-reader.js';
 import { buildInParallel, ParallelBuildStopped } from './rebuild-parallel.js';
@@ -24,7 +24,7 @@ export interface RebuildProgress {
 }
 
 export interface RebuildOptions {
-  store: EventStore;
+  store: MiningStore;
   readModelPath: string;
   /** Catch up with events written during the build before switching (serve keeps running). */
   swap?: boolean;

@@ -1,7 +1,7 @@
 // Wakes subscriptions when something was committed: at once for our own writer's answers, and for
 // other processes' commits by polling SQLite's data_version, only while someone is waiting. And the
 // committed log: what our own writer just committed, handed to subscribers from memory.
-import type { RecordedEvent } from '../port.js';
+import type { EventCodec, RecordedEvent } from '../port.js';
 import type { SerializedEvent } from '../serialize.js';
 import type { ScannedPage } from './reader.js';
 import type { CommitSignal } from './subscription.js';
@@ -79,17 +79,17 @@ export function commitWatcher(pollIntervalMs: number): CommitWatcher {
 }
 
 /** What this process's writer committed: one append's events, at consecutive positions (from, to]. */
-interface Committed {
+interface Committed<E extends RecordedEvent> {
   from: bigint;
   to: bigint;
   stream: string;
   firstRevision: bigint;
   serialized: SerializedEvent[];
   /** Built on first use, once for every subscriber. */
-  events: RecordedEvent[] | undefined;
+  events: E[] | undefined;
 }
 
-export interface CommittedLog {
+export interface CommittedLog<E extends RecordedEvent = RecordedEvent> {
   /** Records an append this process's writer has just committed (before subscribers are woken). */
   record(stream: string, events: SerializedEvent[], outcome: { nextExpectedRevision: bigint; position: bigint }): void;
   /**
@@ -98,31 +98,32 @@ export interface CommittedLog {
    * not those right after `after` (another process wrote, or they were dropped): read the store.
    * undefined when memory holds nothing after `after`.
    */
-  page(after: bigint, limit: number, prefix: string | undefined): ScannedPage | 'gap' | undefined;
+  page(after: bigint, limit: number, prefix: string | undefined): ScannedPage<E> | 'gap' | undefined;
 }
 
 /**
  * A bounded memory of recent commits, so in-process subscribers (projector, sweeper) take what was
  * just written without reading it back from SQLite. Events are parsed from the same JSON text the
- * store holds, so a subscriber sees exactly what a read would return.
+ * store holds and decoded by the store's codec, so a subscriber sees exactly what a read would return.
  */
-export function committedLog(maxEvents = 16_384): CommittedLog {
-  let entries: Committed[] = [];
+export function committedLog<E extends RecordedEvent>(codec: EventCodec<E>, maxEvents = 16_384): CommittedLog<E> {
+  const { decode } = codec;
+  let entries: Committed<E>[] = [];
   let head = 0;
   let held = 0;
 
-  function eventsOf(entry: Committed): RecordedEvent[] {
+  function eventsOf(entry: Committed<E>): E[] {
     if (entry.events) return entry.events;
     const { serialized, stream } = entry;
-    const events = new Array<RecordedEvent>(serialized.length);
+    const events = new Array<E>(serialized.length);
     let position = entry.from;
     let revision = entry.firstRevision;
     for (let i = 0; i < serialized.length; i++) {
       const e = serialized[i]!;
-      events[i] = {
+      events[i] = decode({
         id: e.id, stream, revision, position: ++position, type: e.type,
         data: JSON.parse(e.data), metadata: JSON.parse(e.metadata),
-      };
+      });
       revision++;
     }
     entry.events = events;
@@ -167,7 +168,7 @@ export function committedLog(maxEvents = 16_384): CommittedLog {
       let i = firstAfter(after);
       if (i < 0) return undefined;
       if (entries[i]!.from > after) return 'gap';
-      const events: RecordedEvent[] = [];
+      const events: E[] = [];
       let scannedTo = after;
       for (; i < entries.length; i++) {
         const entry = entries[i]!;

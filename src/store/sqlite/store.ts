@@ -7,8 +7,8 @@ import { describeError, ensurePrivateFile, StartupError } from '../../config/fil
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import {
-  InvalidAppendError, StoreUnavailableError, WrongExpectedRevisionError,
-  type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
+  InvalidAppendError, rawCodec, StoreUnavailableError, WrongExpectedRevisionError,
+  type AppendResult, type EventCodec, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
   type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type SubscribeOptions,
   type Subscription, type SubscriptionHandler,
 } from '../port.js';
@@ -22,8 +22,10 @@ import { createSubscription } from './subscription.js';
 import type { AppendOutcome } from './writer.js';
 import { startWriterClient } from './writer-client.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions<E extends RecordedEvent = RecordedEvent> {
   path: string;
+  /** What reads and subscriptions yield (port.ts EventCodec); default: the stored events, unchecked. */
+  codec?: EventCodec<E>;
   /** How often to look for commits made by other processes while someone subscribes (ms). */
   pollIntervalMs?: number;
   /** Events per read page and per subscription batch. */
@@ -36,10 +38,10 @@ export interface SqliteStoreOptions {
   onWriterStarted?: (worker: Worker) => void;
 }
 
-export interface SqliteEventStore extends EventStore {
+export interface SqliteEventStore<E extends RecordedEvent = RecordedEvent> extends EventStore<E> {
   readonly path: string;
   /** The embedded store has every capability. */
-  readonly capabilities: Required<StoreCapabilities>;
+  readonly capabilities: Required<StoreCapabilities<E>>;
 }
 
 const MAX_REVISION = 9_223_372_036_854_775_807n;
@@ -51,7 +53,8 @@ function toResult(stream: string, expected: ExpectedRevision, outcome: AppendOut
   throw new StoreUnavailableError(outcome.message);
 }
 
-export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteEventStore> {
+export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(options: SqliteStoreOptions<E>): Promise<SqliteEventStore<E>> {
+  const codec = options.codec ?? (rawCodec as unknown as EventCodec<E>);
   const path = resolve(options.path);
   if (options.readOnly) {
     if (!existsSync(path)) throw new StartupError(`event store ${path} does not exist`);
@@ -67,7 +70,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
   const commits = commitWatcher(options.pollIntervalMs ?? 20);
   // Our own commits, for in-process subscribers (only kept while someone subscribes).
-  const recent = committedLog();
+  const recent = committedLog(codec);
   let subscribers = 0;
   // The writer creates the schema; start it first so the reader finds the tables.
   const writer = options.readOnly ? readOnlyWriter(path) : await startWriterClient({
@@ -76,9 +79,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     commits.close();
     throw new StartupError(`event store ${path} cannot be opened: ${describeError(error).replace(/^event store writer could not start: /, '')}`);
   });
-  let reader: Reader;
+  let reader: Reader<E>;
   try {
-    reader = openReader(path, { readOnly: options.readOnly === true });
+    reader = openReader(path, { readOnly: options.readOnly === true, decode: codec === (rawCodec as unknown) ? undefined : codec.decode });
   } catch (error) {
     await writer.close();
     commits.close();
@@ -86,12 +89,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   }
   commits.watch(() => reader.dataVersion());
 
-  function open(): Reader {
+  function open(): Reader<E> {
     if (closed) throw new StoreUnavailableError('event store is closed');
     return reader;
   }
 
-  const store: SqliteEventStore = {
+  const store: SqliteEventStore<E> = {
     path,
     capabilities: {
       pages: (after, limit, prefix) => open().allPage(after, limit, prefix).events,
@@ -111,7 +114,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       return toResult(stream, expected, outcome);
     },
 
-    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<E> {
       const backwards = options.direction === 'backwards';
       const start = options.fromRevision ?? (backwards ? 'end' : 'start');
       let from = start === 'start' ? 0n : start === 'end' ? MAX_REVISION : start;
@@ -127,7 +130,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
     },
 
-    async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    async *readAll(options: ReadAllOptions = {}): AsyncIterable<E> {
       let after = options.from === undefined || options.from === 'start' ? 0n : options.from;
       let remaining = options.maxCount ?? Infinity;
       while (remaining > 0) {
@@ -142,7 +145,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
     },
 
-    subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler<E>): Subscription {
       const prefix = options.prefix || undefined;
       subscribers++;
       const subscription = createSubscription({

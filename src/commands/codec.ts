@@ -27,8 +27,13 @@ export function encode(event: MiningEvent, id: string, recordedAt: string, conte
   validateEvent(event.type, event.data, `event ${id}`);
   if (link) metadata = chainMetadata(link.stream, link.revision, event.type, event.data, metadata, link.prevHash);
   validateMetadata(metadata, `event ${id}`);
-  return { id, type: event.type, data: event.data, metadata };
+  const encoded: EventToAppend = { id, type: event.type, data: event.data, metadata };
+  vouched.add(encoded);
+  return encoded;
 }
+
+/** What `encode` returned: validated, so the codec may build the typed event from it as it is. */
+const vouched = new WeakSet<EventToAppend>();
 
 /** A stored mining event, validated: `event` is its type and data, `metadata` checked too. */
 export interface MiningRecord extends RecordedEvent {
@@ -51,4 +56,12 @@ export function decode(recorded: RecordedEvent): MiningRecord {
 }
 
 /** What the application opens the event store with (port.ts EventCodec). */
-export const miningCodec: EventCodec<MiningRecord> = { decode };
+export const miningCodec: EventCodec<MiningRecord> = {
+  decode,
+  // This process's own commits: only what encode validated is taken as it is; anything else is decoded.
+  appended(appended, stream, revision, position) {
+    if (!vouched.has(appended)) return undefined;
+    const { id, type, data } = appended;
+    return { id, stream, revision, position, type, data, metadata: appended.metadata as EventMetadata, event: { type, data } as MiningEvent };
+  },
+};

@@ -10,9 +10,9 @@ export interface ScannedPage<E extends RecordedEvent = RecordedEvent> {
   scannedTo: bigint;
 }
 
-export interface Reader<E extends RecordedEvent = RecordedEvent> {
-  streamPage(stream: string, from: bigint, backwards: boolean, limit: number): E[];
-  allPage(after: bigint, limit: number, prefix?: string): ScannedPage<E>;
+export interface Reader {
+  streamPage(stream: string, from: bigint, backwards: boolean, limit: number): RecordedEvent[];
+  allPage(after: bigint, limit: number, prefix?: string): ScannedPage;
   head(): bigint | null;
   streamRevision(stream: string): bigint | 'no_stream';
   /** Changes when another connection (another process, or our writer) commits. */
@@ -41,15 +41,8 @@ export function toRecorded(row: Row): RecordedEvent {
   };
 }
 
-/**
- * Opens the read connection; the schema must exist (the writer creates it before it is ready).
- * `decode` (the store's codec) turns each row into what the store yields, once, as it is read.
- */
-export function openReader<E extends RecordedEvent = RecordedEvent>(
-  path: string, options: { readOnly?: boolean; decode?: (stored: RecordedEvent) => E } = {},
-): Reader<E> {
-  const decode = options.decode;
-  const toEvent: (row: Row) => E = decode ? (row) => decode(toRecorded(row)) : (toRecorded as (row: Row) => E);
+/** Opens the read connection; the schema must exist (the writer creates it before it is ready). */
+export function openReader(path: string, options: { readOnly?: boolean } = {}): Reader {
   const db = new Database(path, options.readOnly ? { readonly: true, fileMustExist: true } : {});
   if (options.readOnly) {
     db.pragma('busy_timeout = 10000');
@@ -83,17 +76,18 @@ export function openReader<E extends RecordedEvent = RecordedEvent>(
       SELECT max(e.revision) FROM events e WHERE ${UNINDEXED} AND e.stream = :stream)`);
 
   // A read transaction: the page and the head come from one snapshot.
-  const scannedPage = db.transaction((after: bigint, limit: number, prefix: string | undefined): ScannedPage<E> => {
+  const scannedPage = db.transaction((after: bigint, limit: number, prefix: string | undefined): ScannedPage => {
     const rows = prefix === undefined ? allPage.all(after, limit) : allPagePrefixed.all({ after, prefix, limit });
-    const events = rows.map(toEvent);
-    if (events.length === limit) return { events, scannedTo: rows[rows.length - 1]!.position };
+    const events = rows.map(toRecorded);
+    const last = events[events.length - 1];
+    if (events.length === limit) return { events, scannedTo: last!.position };
     const head = headStatement.get()!.p ?? 0n;
     return { events, scannedTo: head > after ? head : after };
   });
 
   return {
     streamPage(stream, from, isBackwards, limit) {
-      return (isBackwards ? backwards : forwards).all({ stream, from, limit }).map(toEvent);
+      return (isBackwards ? backwards : forwards).all({ stream, from, limit }).map(toRecorded);
     },
     allPage: (after, limit, prefix) => scannedPage(after, limit, prefix || undefined),
     head: () => headStatement.get()!.p,

@@ -79,9 +79,12 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
     commits.close();
     throw new StartupError(`event store ${path} cannot be opened: ${describeError(error).replace(/^event store writer could not start: /, '')}`);
   });
-  let reader: Reader<E>;
+  // Each event is decoded once, as it is handed out: a read yields the events before a bad one first.
+  const decode = codec.decode;
+  const decodeAll = (events: RecordedEvent[]): E[] => (codec === (rawCodec as unknown) ? (events as E[]) : events.map(decode));
+  let reader: Reader;
   try {
-    reader = openReader(path, { readOnly: options.readOnly === true, decode: codec === (rawCodec as unknown) ? undefined : codec.decode });
+    reader = openReader(path, { readOnly: options.readOnly === true });
   } catch (error) {
     await writer.close();
     commits.close();
@@ -89,7 +92,7 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
   }
   commits.watch(() => reader.dataVersion());
 
-  function open(): Reader<E> {
+  function open(): Reader {
     if (closed) throw new StoreUnavailableError('event store is closed');
     return reader;
   }
@@ -97,7 +100,7 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
   const store: SqliteEventStore<E> = {
     path,
     capabilities: {
-      pages: (after, limit, prefix) => open().allPage(after, limit, prefix).events,
+      pages: (after, limit, prefix) => decodeAll(open().allPage(after, limit, prefix).events),
       // Workers open the file themselves (partition-reader.ts).
       partitions: { module: siblingWorkerUrl('partition-reader', import.meta.url).href, location: path },
       streamPages: (stream, from, chain, options) => replayPages(path, stream, from, chain, options),
@@ -109,7 +112,7 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       const serialized = serializeEvents(stream, events);
       const request = { stream, expected, events: serialized };
       const outcome = await writer.append(request, subscribers === 0 ? undefined : (done) => {
-        if (done.ok && done.written) recent.record(stream, serialized, done);
+        if (done.ok && done.written) recent.record(stream, serialized, events, done);
       });
       return toResult(stream, expected, outcome);
     },
@@ -122,7 +125,7 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       while (remaining > 0 && from >= 0n) {
         const limit = Math.min(pageSize, remaining);
         const page = open().streamPage(stream, from, backwards, limit);
-        for (const event of page) yield event;
+        for (const event of page) yield decode(event);
         if (page.length < limit) return;
         remaining -= page.length;
         const last = page[page.length - 1]!.revision;
@@ -136,7 +139,7 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       while (remaining > 0) {
         const limit = Math.min(pageSize, remaining);
         const page = open().allPage(after, limit, options.prefix);
-        for (const event of page.events) yield event;
+        for (const event of page.events) yield decode(event);
         // A short page scanned to the end of the log.
         if (page.events.length < limit) return;
         remaining -= page.events.length;
@@ -151,7 +154,10 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       const subscription = createSubscription({
         from: options.from ?? 'start',
         batchSize: options.batchSize ?? pageSize,
-        readPage: (after, limit) => open().allPage(after, limit, prefix),
+        readPage: (after, limit) => {
+          const page = open().allPage(after, limit, prefix);
+          return { events: decodeAll(page.events), scannedTo: page.scannedTo };
+        },
         livePage: (after, limit) => recent.page(after, limit, prefix),
         foreignCount: commits.foreignCount,
         commitCount: commits.count,

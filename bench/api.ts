@@ -10,29 +10,14 @@
 //   BENCH_THREADS=1 prints serve's CPU per request by thread (main, the writer worker, the rest).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { signToken } from '../src/api/auth.js';
-import { cpuSeconds, freePort, setting, stopChild, waitUntilUp } from './support.js';
+import { autocannon, type CannonRequest, cpuSeconds, freePort, setting, stopChild, waitUntilUp, ROOT } from './support.js';
 
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface CannonRequest {
-  method: string;
-  setupRequest(request: { path: string; headers: Record<string, string> }): { path: string; headers: Record<string, string> };
-}
-type Autocannon = (options: { url: string; connections: number; duration: number; requests: CannonRequest[] }) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const CLOCK_TICKS_PER_S = 100;
 

@@ -4,7 +4,6 @@
 //   npm run bench:backup -- [--events 1000000] [--connections 8] [--accounts 64] [--baseline 5]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import { encode } from '../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
+import { freePort } from './support.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const SECRET = 'b'.repeat(48);
@@ -22,15 +22,6 @@ const SECRET = 'b'.repeat(48);
 function setting(flag: string, fallback: number): number {
   const i = process.argv.indexOf(`--${flag}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** `total` past events over 1,000 accounts: sessions of 100 heartbeats 30 s apart, each stopped by its user. */

@@ -9,10 +9,8 @@
 //   (or BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ACCOUNTS, BENCH_BATCH, BENCH_WARMUP)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { signToken } from '../src/api/auth.js';
 import { systemClock, uuidV7Generator } from '../src/commands/clock.js';
@@ -20,26 +18,10 @@ import { createCommandHandler } from '../src/commands/handler.js';
 import { loadConfig, miningSettingsOf } from '../src/config/config.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { configureConnection } from '../src/store/sqlite/schema.js';
-import { cpuSeconds, freePort, rssMiB, setting, stopChild, waitUntilUp } from './support.js';
+import { autocannon, type CannonRequest, cpuSeconds, freePort, rssMiB, setting, stopChild, waitUntilUp, ROOT } from './support.js';
 import { miningCodec } from '../src/commands/codec.js';
 
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface CannonRequest {
-  method: string;
-  setupRequest(request: { path: string; body?: string; headers: Record<string, string> }): { path: string; body?: string; headers: Record<string, string> };
-}
-type Autocannon = (options: {
-  url: string; connections: number; duration?: number; amount?: number; timeout: number; requests: CannonRequest[];
-}) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
 function serveEnv(dataDir: string, port: number): Record<string, string> {

@@ -3,6 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const CLOCK_TICKS_PER_S = 100;
 
@@ -56,3 +59,23 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** What the benches read from autocannon's result (it ships no types). */
+export interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+export interface CannonRequest {
+  method: string;
+  setupRequest(request: { path: string; body?: string; headers: Record<string, string> }): { path: string; body?: string; headers: Record<string, string> };
+}
+export type Autocannon = (options: {
+  url: string; connections: number; duration?: number; amount?: number; timeout?: number; requests: CannonRequest[];
+}) => Promise<CannonResult>;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+/** The project's root (benches run from dist/bench). */
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');

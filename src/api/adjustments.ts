@@ -4,7 +4,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Adjuster, AdjustResult } from '../commands/adjust.js';
-import { ADJUSTMENT_REASONS, NOTE_MAX_LENGTH, REFERENCE_MAX_LENGTH, type AdjustmentReason } from '../domain/events.js';
+import type { AdjustmentReason } from '../domain/events.js';
 import { formatTokens, MoneyError, parseAdjustmentAmount } from '../domain/money.js';
 import { parseIso } from '../domain/time.js';
 import { adjustmentJson } from '../projections/ledger/audit.js';
@@ -13,7 +13,8 @@ import type { EventStore } from '../store/port.js';
 import { actorOf, type Principal } from './auth.js';
 import { ApiError } from './errors.js';
 import { readWaiter } from './read-wait.js';
-import { AccountParams, errorResponses, nullable, PositionString, ReadQuery, TokenAmount, Units } from './schemas.js';
+import { AdjustmentAnswer, AdjustmentRequest, AdjustmentsAnswer } from './answers.js';
+import { AccountParams, errorResponses, ReadQuery } from './schemas.js';
 
 export interface AdjustmentRoutesOptions {
   adjuster: Adjuster;
@@ -22,47 +23,6 @@ export interface AdjustmentRoutesOptions {
   readWaitMs: number;
 }
 
-const SignedTokens = Type.String({ pattern: '^-?[0-9]+\\.[0-9]{8}$', description: 'signed tokens, exactly 8 fraction digits' });
-const SignedUnits = Type.String({ pattern: '^-?[0-9]+$', description: 'signed base units, an integer string' });
-const Reason = Type.String({ enum: [...ADJUSTMENT_REASONS] });
-
-export const Adjustment = Type.Object(
-  {
-    adjustmentId: Type.String({ format: 'uuid' }),
-    at: Type.String({ format: 'date-time' }),
-    amount: SignedTokens,
-    amountUnits: SignedUnits,
-    reason: Reason,
-    note: Type.String(),
-    reference: nullable(Type.String()),
-    actor: nullable(Type.Object({ kind: Type.String(), id: Type.String() })),
-  },
-  { title: 'Adjustment' },
-);
-
-const AdjustmentBody = Type.Object(
-  {
-    adjustmentId: Type.String({
-      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-      description: 'chosen by the caller; a repeat with the same content is answered as the original',
-    }),
-    amount: Type.String({
-      pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]{1,8})?$', maxLength: 40,
-      description: 'signed tokens with up to 8 fraction digits, e.g. "-7.64"; never zero',
-    }),
-    reason: Reason,
-    note: Type.String({ minLength: 1, maxLength: NOTE_MAX_LENGTH, pattern: '\\S', description: 'why, for the auditor' }),
-    reference: Type.Optional(Type.String({ minLength: 1, maxLength: REFERENCE_MAX_LENGTH, description: 'a ticket, an incident, a row' })),
-  },
-  { additionalProperties: false },
-);
-const AdjustAnswer = Type.Object({
-  accountId: Type.String(),
-  adjustment: Adjustment,
-  balance: TokenAmount,
-  balanceUnits: Units,
-  position: PositionString,
-});
 const ListQuery = Type.Object(
   {
     ...ReadQuery.properties,
@@ -71,10 +31,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListAnswer = Type.Object({
-  adjustments: Type.Array(Adjustment, { description: 'newest first' }),
-  nextCursor: nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
-});
 const NoQuery = Type.Object({}, { additionalProperties: false });
 
 // The API coerces types for query strings; a body's amount or note must be a JSON string, not 1e3.
@@ -116,9 +72,9 @@ export const adjustmentRoutes: FastifyPluginCallbackTypebox<AdjustmentRoutesOpti
     config: { access: 'admin' },
     preValidation: stringsOnly,
     schema: {
-      ...common, querystring: NoQuery, body: AdjustmentBody,
+      ...common, querystring: NoQuery, body: AdjustmentRequest,
       summary: 'Adjust the balance (admin): 201 recorded, 200 the same adjustment again',
-      response: { 200: AdjustAnswer, 201: AdjustAnswer, ...errorResponses },
+      response: { 200: AdjustmentAnswer, 201: AdjustmentAnswer, ...errorResponses },
     },
   }, async (request, reply) => {
     const { accountId } = request.params;
@@ -152,7 +108,7 @@ export const adjustmentRoutes: FastifyPluginCallbackTypebox<AdjustmentRoutesOpti
 
   app.get('', {
     config: { access: 'read' },
-    schema: { ...common, querystring: ListQuery, summary: 'Adjustments, newest first, paginated', response: { 200: ListAnswer, ...errorResponses } },
+    schema: { ...common, querystring: ListQuery, summary: 'Adjustments, newest first, paginated', response: { 200: AdjustmentsAnswer, ...errorResponses } },
   }, async (request) => {
     const { minPosition, limit, cursor } = request.query;
     await awaitPosition(minPosition);

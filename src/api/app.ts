@@ -20,7 +20,8 @@ import { adjustmentRoutes } from './adjustments.js';
 import { tokenVerifier } from './auth.js';
 import { clientScriptRoute } from './client-script.js';
 import { installCors } from './cors.js';
-import { frameworkErrors, installErrorHandling } from './errors.js';
+import { installDrain } from './drain.js';
+import { frameworkErrorsAuthenticated, installErrorHandling, MAX_PARAM_LENGTH } from './errors.js';
 import { errorBody } from './errors.js';
 import { STATUS_CODES } from 'node:http';
 import { installGuard } from './guard.js';
@@ -100,6 +101,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { settings, clock } = deps;
+  // Authenticates a request whose path parameter is too long to route (frameworkErrorsAuthenticated).
+  const urlVerifier = tokenVerifier(deps.secret);
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     // Fastify's two lines per request are replaced by one, at debug for successes (request-log.ts).
@@ -112,9 +115,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Long enough for any account id, so a too-long one is 400 INVALID_ACCOUNT_ID, not 404.
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
-    frameworkErrors,
+    frameworkErrors: frameworkErrorsAuthenticated((authorization) => void urlVerifier.verify(authorization, clock.now())),
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // All headers within 10 s (Node's default is 60 s: a slow client held a socket that long), and a
@@ -189,22 +192,6 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:n
   const body = JSON.stringify(errorBody(status, 'VALIDATION_FAILED', message));
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/**
- * While closing, an answer to a request that was already in flight says `Connection: close`, so its
- * keep-alive connection ends with it instead of holding the shutdown until the keep-alive timeout.
- */
-function installDrain(app: FastifyInstance): void {
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
 }
 
 /** Bodies are JSON or nothing: no text/plain parser, and an empty JSON body means "no fields". */

@@ -97,3 +97,23 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   void handleError(error, request, reply);
 }
+
+/** Longest path parameter the router takes (routerOptions.maxParamLength); a longer one never routes. */
+export const MAX_PARAM_LENGTH = 2048;
+
+/**
+ * `frameworkErrors` that authenticate first: a path parameter over MAX_PARAM_LENGTH never reaches a
+ * route (nor its guard), so without this it was 400 before 401 and echoed the whole URL (SPEC §15).
+ * Without a valid token it is the token's 401; with one, 400 VALIDATION_FAILED without the URL.
+ */
+export function frameworkErrorsAuthenticated(authenticate: (authorization: string | undefined) => void) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (error.code !== 'FST_ERR_MAX_PARAM_LENGTH') return frameworkErrors(error, request, reply);
+    try {
+      authenticate(request.headers.authorization);
+    } catch (refused) {
+      return void handleError(refused, request, reply);
+    }
+    void sendError(reply, new ApiError(400, 'VALIDATION_FAILED', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`));
+  };
+}

@@ -53,10 +53,15 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRoutesOptions> = (
       response: { 200: Ready, ...errorResponses },
     },
   }, async (request) => {
+    // A damaged store (a failed integrity check, a corrupt page met by a command) is never ready;
+    // its message names the file and says what to do (SPEC §15).
+    const damaged = () => (store as Partial<{ problem(): string | null }>).problem?.() ?? null;
+    if (damaged() !== null) throw notReady(damaged()!);
     let head;
     try {
       head = await withTimeout(store.headPosition(), storeTimeoutMs);
     } catch (error) {
+      if (damaged() !== null) throw notReady(damaged()!);
       // The reason (an address, a file) goes to the log; an unauthenticated probe learns only the fact.
       request.log.warn({ err: error }, 'readyz: event store unreachable');
       throw notReady('event store unreachable');

@@ -6,6 +6,7 @@ import { buildApp } from '../api/app.js';
 import { resolveSecret } from '../api/secret.js';
 import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../commands/handler.js';
+import { clampedCommandsMetric } from '../commands/metrics.js';
 import { miningSettingsOf, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { auditStream } from '../projections/ledger/audit.js';
@@ -17,8 +18,8 @@ import { cachedOverdueCount } from '../ops/overdue.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { lagSecondsOf } from '../projections/projector/metrics.js';
 import { openEventStore } from '../store/open.js';
-import { miningCodec } from '../commands/codec.js';
-import type { MiningStore } from '../commands/codec.js';
+import { miningCodec, type MiningStore } from '../commands/codec.js';
+import type { IntegrityResult } from '../store/sqlite/integrity.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
 
@@ -31,10 +32,25 @@ interface Parts {
 }
 
 async function startParts(config: Config, logger: Logger, registry: Registry, flags: { projector: boolean; sweeper: boolean }): Promise<Parts> {
-  const store = meterAppends(await openEventStore(config.eventStoreUrl, { codec: miningCodec }), registry);
+  const integrityCheck = config.integrityCheckMs === 0 ? undefined : {
+    budgetMs: config.integrityCheckMs,
+    onResult: (result: IntegrityResult, file: string) => {
+      if (result.kind === 'ok') logger.info({ file, ms: result.ms }, 'event store integrity check (quick_check) passed');
+      else if (result.kind === 'damaged') {
+        logger.error({ file, errors: result.errors, ms: result.ms },
+          `event store ${file} failed its integrity check: /readyz is 503; run mining-ledger verify and restore a backup (docs/operations.md "Backup and restore")`);
+      } else {
+        logger.warn({ file, ms: result.ms, reason: result.reason, budgetMs: config.integrityCheckMs },
+          `event store integrity check cut short (${result.reason}): the file was not fully checked; run mining-ledger verify, or raise INTEGRITY_CHECK_MS`);
+      }
+    },
+  };
+  const store = meterAppends(await openEventStore(config.eventStoreUrl, integrityCheck ? { codec: miningCodec, integrityCheck } : { codec: miningCodec }), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
-  const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });
+  const handler = createCommandHandler({
+    store, clock, ids: uuidV7Generator(clock), settings: () => settings, onClamped: clampedCommandsMetric(registry),
+  });
   let projector: Projector | undefined;
   try {
     projector = flags.projector ? await startProjector({ store, readModelPath: config.readModelPath, logger, registry }) : undefined;
@@ -119,7 +135,10 @@ export const command: CliCommand = {
     logger.info({ projector: flags.projector, sweeper: flags.sweeper, eventStore: config.eventStoreUrl.split(':')[0] }, 'serving');
 
     const signal = await context.stopSignal;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: finishing in-flight requests');
+    const drained = await app.drain({ boundMs: config.shutdownDrainMs });
+    if (drained.cutOff > 0) logger.warn(drained, 'SHUTDOWN_DRAIN_MS reached: closed connections with requests still running');
+    else logger.info(drained, 'drained');
     await app.close();
     await stopParts(parts, logger);
     return EXIT_OK;

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, uuidV7Generator } from '../commands/clock.js';
 import { createCommandHandler } from '../commands/handler.js';
+import { clampedCommandsMetric } from '../commands/metrics.js';
 import { miningSettingsOf } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { collectProcessMetrics } from '../ops/default-metrics.js';
@@ -59,7 +60,9 @@ export const command: CliCommand = {
     collectProcessMetrics(registry);
     const store = meterAppends(await openEventStore(config.eventStoreUrl, { codec: miningCodec }), registry);
     const clock = systemClock;
-    const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => miningSettingsOf(config) });
+    const handler = createCommandHandler({
+      store, clock, ids: uuidV7Generator(clock), settings: () => miningSettingsOf(config), onClamped: clampedCommandsMetric(registry),
+    });
     const sweeper = await startSweeper({
       store, handler, clock, logger, registry, shard,
       intervalMs: config.sweepIntervalMs,

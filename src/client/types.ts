@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AccountAnswer, HeartbeatAnswer, SessionAnswer, SessionsAnswer } from '../api/answers.js';
 import type { AuditLedger } from '../api/ledger-schema.js';
 import type { ErrorBody, Session } from '../api/schemas.js';
-import type { AdjustmentAnswer, AdjustmentRequest, AdjustmentsAnswer, Adjustment } from './adjustment-schemas.js';
+import type { AdjustmentAnswer, AdjustmentRequest, AdjustmentsAnswer, Adjustment } from '../api/answers.js';
 
 export type MiningSession = Static<typeof Session>;
 export type StartAnswer = Static<typeof SessionAnswer>;

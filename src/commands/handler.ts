@@ -50,6 +50,8 @@ export interface CommandHandlerOptions {
   /** Waits before a retry; injected so tests need not sleep. */
   backoff?: (attempt: number) => Promise<void>;
   cacheEntries?: number;
+  /** Sees each command decided with a clock behind its stream's last event (a clamp, SPEC §2). */
+  onClamped?: (command: CommandRequest['type']) => void;
 }
 
 export interface CommandHandler {
@@ -130,7 +132,9 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       return queue.run(stream, async () => {
         for (let n = 1; ; n++) {
           try {
-            return await attempt(accountId, stream, request, context);
+            const result = await attempt(accountId, stream, request, context);
+            if (result.decision.clamped) options.onClamped?.(request.type);
+            return result;
           } catch (error) {
             cache.delete(stream);
             if (!(error instanceof WrongExpectedRevisionError)) throw error;

@@ -36,6 +36,10 @@ export interface Config {
   auditConcurrency: number;
   /** MAX_CONNECTIONS: open sockets one `serve` accepts (SPEC §15). */
   maxConnections: number;
+  /** SHUTDOWN_DRAIN_MS: how long SIGTERM waits for requests in flight before closing (SPEC §15). */
+  shutdownDrainMs: number;
+  /** INTEGRITY_CHECK_MS: time budget of `PRAGMA quick_check` on events.db at start; 0 = off (SPEC §15). */
+  integrityCheckMs: number;
 }
 
 /** Every variable of SPEC §6; each may also be given as a flag: PORT → --port. */
@@ -45,6 +49,7 @@ export const CONFIG_VARIABLES = [
   'SWEEP_INTERVAL_MS', 'SWEEP_GRACE_MS', 'COMMAND_RATE_LIMIT_PER_MINUTE', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'LOG_LEVEL',
   'CORS_ORIGINS',
   'AUDIT_CONCURRENCY', 'MAX_CONNECTIONS',
+  'SHUTDOWN_DRAIN_MS', 'INTEGRITY_CHECK_MS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -195,6 +200,9 @@ export function loadConfig(source: Source = process.env, options: { readOnly?: b
     corsOrigins: parseCorsOrigins(text(source, 'CORS_ORIGINS', '')),
     auditConcurrency: integer(source, 'AUDIT_CONCURRENCY', 2, 1, 64),
     maxConnections: integer(source, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    // At most 8 s, so the drain plus closing the store stays within SIGTERM's 10 s (SPEC §15).
+    shutdownDrainMs: integer(source, 'SHUTDOWN_DRAIN_MS', 5000, 0, 8000),
+    integrityCheckMs: integer(source, 'INTEGRITY_CHECK_MS', 10_000, 0, 600_000),
   };
 }
 

@@ -38,6 +38,8 @@ export interface Decision {
   readonly created?: boolean;
   /** heartbeat: it was written (false when coalesced under MIN_HEARTBEAT_INTERVAL_MS). */
   readonly recorded?: boolean;
+  /** The command's clock was behind the stream's last event, so the event's time was used. */
+  readonly clamped?: boolean;
 }
 
 function eventTime(event: MiningEvent): number {
@@ -87,7 +89,11 @@ function stopAtDeadline(session: SessionAccrual, isoOf: (ms: number) => string):
  */
 export function decide(state: MiningState, command: MiningCommand, isoOf: (ms: number) => string = toIso): Decision {
   // Within a stream time never goes backwards: a clock behind the last event uses the event's time.
-  const now = state.lastEventAt === null ? command.now : Math.max(command.now, state.lastEventAt);
+  if (state.lastEventAt === null || command.now >= state.lastEventAt) return decideAt(state, command, command.now, isoOf);
+  return { ...decideAt(state, command, state.lastEventAt, isoOf), clamped: true };
+}
+
+function decideAt(state: MiningState, command: MiningCommand, now: number, isoOf: (ms: number) => string): Decision {
   const active = state.active;
   switch (command.type) {
     case 'start': {

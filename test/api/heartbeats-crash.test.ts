@@ -2,26 +2,15 @@
 // the store after the restart, at the position the answer gave.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { signToken } from '../../src/api/auth.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import { freePort } from '../support/net.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/serve-child.ts', import.meta.url));
 const SECRET = 'crash-test-secret-that-is-long-enough-0123';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Ack {
   accountId: string;

@@ -7,6 +7,7 @@ import { buildApp, type ApiSettings } from '../../src/api/app.js';
 import { signToken, type Role } from '../../src/api/auth.js';
 import { virtualClock, uuidV7Generator, type VirtualClock } from '../../src/commands/clock.js';
 import { createCommandHandler, type CommandHandler, type MiningSettings } from '../../src/commands/handler.js';
+import { clampedCommandsMetric } from '../../src/commands/metrics.js';
 import { auditStream } from '../../src/projections/ledger/audit.js';
 import { startProjector, type Projector } from '../../src/projections/projector/projector.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
@@ -58,11 +59,12 @@ export async function testApi(t: Test, options: TestApiOptions = {}): Promise<Te
   const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(T0);
   const mining = { ...DEFAULT_MINING, ...options.mining };
+  const registry = new Registry();
   const handler = createCommandHandler({
     store, clock, ids: uuidV7Generator(clock), settings: () => mining, backoff: async () => undefined,
+    onClamped: clampedCommandsMetric(registry),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   });
-  const registry = new Registry();
   const projector = await startProjector({ store, readModelPath: join(dir, 'read.db'), registry });
   const app = await buildApp({
     settings: { heartbeatIntervalMs: 30_000, commandRateLimitPerMinute: 0, ...options.settings },

@@ -7,17 +7,7 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { runCli } from '../../src/cli/main.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/net.js';
 
 function streams() {
   const stdout = new PassThrough();

@@ -3,12 +3,12 @@
 // screenshot. Runs only when TEST_CHROMIUM names the browser (.ci/setup.d/40-chromium.sh sets it).
 import t from 'tap';
 import { mkdtempSync, readFileSync, statSync, copyFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exited, spawnTs } from '../projections/fixtures/spawn.js';
 import { DAY0, HOUR, mine, world } from '../projections/helpers.js';
 import { cli, longChainedSession } from './helpers.js';
+import { freePort } from '../support/net.js';
 
 // Functions handed to page.evaluate run in the browser; this project compiles without the DOM library.
 declare const document: any;
@@ -17,17 +17,6 @@ declare const requestAnimationFrame: (callback: () => void) => number;
 
 const CHROMIUM = process.env.TEST_CHROMIUM;
 const SECRET = 'timeline-test-secret-0123456789abcdef0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function audit(base: string, token: string, accountId: string): Promise<any> {
   for (let attempt = 0; ; attempt++) {

@@ -13,6 +13,7 @@ import { runCli } from '../../src/cli/main.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exited, spawnTs } from '../projections/fixtures/spawn.js';
+import { freePort } from '../support/net.js';
 
 const chromiumPath = process.env.TEST_CHROMIUM === '' ? undefined : process.env.TEST_CHROMIUM;
 const skip = chromiumPath === undefined
@@ -33,11 +34,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-}
-
-function freePort(): Promise<number> {
-  const probe = createServer();
-  return listen(probe).then((port) => new Promise((resolve) => probe.close(() => resolve(port))));
 }
 
 function testPage(apiBase: string): string {

@@ -1,24 +1,15 @@
 // Real processes for the hardening tests: `mining-ledger` under the test runner's TypeScript loader,
 // on a free port, with tokens signed by the same secret. Every child is killed at teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { signToken, type Role } from '../../src/api/auth.js';
+import { freePort } from '../support/net.js';
+
+export { freePort };
 
 export const JWT_SECRET = 'hardening-secret-that-is-long-enough-0123456789';
 const CLI = fileURLToPath(new URL('../projections/fixtures/cli.ts', import.meta.url));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function bearer(claims: { sub?: string; role?: Role }, ttlSeconds = 3600): Record<string, string> {
   return { authorization: `Bearer ${signToken({ ...claims, ttlSeconds }, Buffer.from(JWT_SECRET), Date.now())}` };

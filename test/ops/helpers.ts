@@ -1,6 +1,5 @@
 // Shared by the operations tests: `serve` in-process on a free port, CLI runs with captured output,
 // and a handler that writes into the same store file with a virtual clock (events in the past).
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Test } from 'tap';
@@ -9,19 +8,9 @@ import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/comm
 import { createCommandHandler, type CommandHandler } from '../../src/commands/handler.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
+export { freePort } from '../support/net.js';
 
 export const user = (id = 'app') => ({ actor: { kind: 'user' as const, id }, correlationId: 'ops-test' });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Run {
   code: number;

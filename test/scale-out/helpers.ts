@@ -1,10 +1,11 @@
 // Real `mining-ledger` processes for the scale-out suites: spawn a command, wait for a server to
 // answer, mint tokens, and talk HTTP to the nodes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
+export { freePort } from '../support/net.js';
+import { freePort } from '../support/net.js';
 
 const cliScript = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
 
@@ -44,17 +45,6 @@ export function startCli(args: string[], env: Record<string, string>): Proc {
 /** Runs a command to its end. */
 export async function runCliProcess(args: string[], env: Record<string, string>) {
   return startCli(args, env).exited;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Node {

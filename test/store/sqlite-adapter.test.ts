@@ -88,6 +88,30 @@ t.test('when the writer thread dies, its appends fail as unavailable and the nex
   t.equal(writers.length, 2);
 });
 
+t.test('a writer whose answer arrives after terminate() still exits, and every append settles', async (t) => {
+  // The race behind a flaky "test unfinished": the writer commits and posts its answer, terminate()
+  // is called before the main thread has read it, and the answer (delivered before 'exit') used to
+  // unref the worker, undoing terminate()'s ref, so nothing kept the process alive until 'exit'.
+  // Spinning on microtasks only, the main thread cannot read the answer before terminate().
+  const writers: Worker[] = [];
+  const store = await open(t, { onWriterStarted: (worker) => writers.push(worker), indexIntervalMs: 0 });
+  for (let i = 0; i < 5; i++) {
+    const before = await store.headPosition();
+    const inFlight = store.append(`race-${i}`, newEvents(1), 'no_stream');
+    await new Promise((resolve) => setImmediate(resolve));
+    const deadline = Date.now() + 10_000;
+    while ((await store.headPosition()) === before && Date.now() < deadline) {
+      // microtasks only: the writer's answer waits in the port until terminate() below
+    }
+    t.not(await store.headPosition(), before, `round ${i}: the writer committed before terminate()`);
+    await writers[writers.length - 1]!.terminate();
+    t.same(await inFlight.then((r) => r.nextExpectedRevision), 0n, `round ${i}: the answer posted before the end is kept`);
+    const next = await store.append(`after-${i}`, newEvents(1), 'no_stream');
+    t.equal(next.nextExpectedRevision, 0n, `round ${i}: a new writer took over`);
+  }
+  t.equal(writers.length, 6);
+});
+
 t.test('close() with appends in flight commits them before it returns', async (t) => {
   const path = join(t.testdir(), 'events.db');
   const store = await openSqliteStore({ path });

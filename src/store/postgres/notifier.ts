@@ -2,11 +2,7 @@
 // through LISTEN on the store's channel (NOTIFY is sent inside every append transaction), and a
 // slow poll as the fallback while the listening connection is down or reconnecting.
 import pg from 'pg';
-
-export interface CommitSignal {
-  stopped: boolean;
-  wake?: () => void;
-}
+import type { StopSignal } from '../subscription-handle.js';
 
 export interface CommitNotifier {
   /** Changes whenever a commit may have happened that a reader has not seen. */
@@ -14,7 +10,7 @@ export interface CommitNotifier {
   /** This process committed. */
   bump(): void;
   /** Resolves when count() moves past `seen`, after the poll interval, or when the signal is stopped. */
-  wait(seen: number, signal: CommitSignal): Promise<void>;
+  wait(seen: number, signal: StopSignal): Promise<void>;
   /** Starts listening (idempotent). */
   listen(): void;
   close(): Promise<void>;

@@ -4,9 +4,9 @@
 // nothing repeated); only the handler's own errors end it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
-import { subscriptionHandle } from '../subscription-handle.js';
+import { subscriptionHandle, type StopSignal } from '../subscription-handle.js';
 import { isUnavailable, toPortError } from './errors.js';
-import type { CommitNotifier, CommitSignal } from './notifier.js';
+import type { CommitNotifier } from './notifier.js';
 
 export interface ScannedPage {
   events: RecordedEvent[];
@@ -28,7 +28,7 @@ export interface PostgresSubscriptionSource {
 const defaultDelay = (failures: number) => Math.min(2000, 50 * 2 ** Math.min(failures, 6));
 
 export function subscribePostgres(source: PostgresSubscriptionSource): Subscription {
-  const signal: CommitSignal = { stopped: false };
+  const signal: StopSignal = { stopped: false };
   const { handler, notifier } = source;
   const delay = source.retryDelayMs ?? defaultDelay;
   notifier.listen();

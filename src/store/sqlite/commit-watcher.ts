@@ -4,7 +4,7 @@
 import type { EventCodec, EventToAppend, RecordedEvent } from '../port.js';
 import type { SerializedEvent } from '../serialize.js';
 import type { ScannedPage } from './reader.js';
-import type { CommitSignal } from './subscription.js';
+import type { StopSignal } from '../subscription-handle.js';
 
 export interface CommitWatcher {
   /** Something may have been committed: wake every waiter. */
@@ -17,7 +17,7 @@ export interface CommitWatcher {
    */
   foreignCount(): number;
   /** Resolves at the next notification after `seen` (at once if one already happened), or on stop. */
-  wait(seen: number, signal: CommitSignal): Promise<void>;
+  wait(seen: number, signal: StopSignal): Promise<void>;
   /** Starts polling `dataVersion` for other connections' commits while anyone waits. */
   watch(dataVersion: () => unknown): void;
   close(): void;

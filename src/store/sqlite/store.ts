@@ -17,6 +17,7 @@ import type { StoreCapabilities } from '../capabilities.js';
 import { siblingWorkerUrl } from '../../config/worker-url.js';
 import { replayPages } from './replay-reader.js';
 import { commitWatcher, committedLog } from './commit-watcher.js';
+import { checkIntegrity, isCorruption, StoreDamagedError, type IntegrityResult } from './integrity.js';
 import { openReader, type Reader } from './reader.js';
 import { createSubscription } from './subscription.js';
 import type { AppendOutcome } from './writer.js';
@@ -36,12 +37,16 @@ export interface SqliteStoreOptions<E extends RecordedEvent = RecordedEvent> {
   readOnly?: boolean;
   /** Observes each writer thread as it starts (diagnostics, tests). */
   onWriterStarted?: (worker: Worker) => void;
+  /** `PRAGMA quick_check` at open, bounded by `budgetMs` (src/store/sqlite/integrity.ts); absent: none. */
+  integrityCheck?: { budgetMs: number; onResult?: (result: IntegrityResult, path: string) => void };
 }
 
 export interface SqliteEventStore<E extends RecordedEvent = RecordedEvent> extends EventStore<E> {
   readonly path: string;
   /** The embedded store has every capability. */
   readonly capabilities: Required<StoreCapabilities<E>>;
+  /** Why the store must not be trusted (a failed integrity check, a damaged page met), or null. */
+  problem(): string | null;
 }
 
 const MAX_REVISION = 9_223_372_036_854_775_807n;
@@ -82,15 +87,29 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
   // Each event is decoded once, as it is handed out: a read yields the events before a bad one first.
   const decode = codec.decode;
   const decodeAll = (events: RecordedEvent[]): E[] => (codec === (rawCodec as unknown) ? (events as E[]) : events.map(decode));
+  /** Set once the file is known to be damaged; every later failure names it the same way. */
+  let damage: StoreDamagedError | undefined;
+  const damaged = (reason: string): StoreDamagedError => (damage ??= new StoreDamagedError(path, reason));
+  /** A corruption error becomes StoreDamagedError (503, readiness fails); others pass unchanged. */
+  const translate = (error: unknown): unknown => {
+    if (!isCorruption(error)) return error;
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/^event store write failed: /, '');
+    return damaged(reason);
+  };
   let reader: Reader;
   try {
-    reader = openReader(path, { readOnly: options.readOnly === true });
+    reader = guardReader(openReader(path, { readOnly: options.readOnly === true }), translate);
   } catch (error) {
     await writer.close();
     commits.close();
     throw new StartupError(`event store ${path} cannot be read: ${describeError(error)}`);
   }
   commits.watch(() => reader.dataVersion());
+  if (options.integrityCheck) {
+    const result = await checkIntegrity(path, { budgetMs: options.integrityCheck.budgetMs });
+    if (result.kind === 'damaged') damaged(`quick_check: ${result.errors.slice(0, 3).join('; ')}`);
+    options.integrityCheck.onResult?.(result, path);
+  }
 
   function open(): Reader {
     if (closed) throw new StoreUnavailableError('event store is closed');
@@ -106,15 +125,21 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       streamPages: (stream, from, chain, options) => replayPages(path, stream, from, chain, options),
       index: () => writer.indexNow(),
     },
+    problem: () => damage?.message ?? null,
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       if (closed) throw new StoreUnavailableError('event store is closed');
       const serialized = serializeEvents(stream, events);
       const request = { stream, expected, events: serialized };
-      const outcome = await writer.append(request, subscribers === 0 ? undefined : (done) => {
-        if (done.ok && done.written) recent.record(stream, serialized, events, done);
-      });
-      return toResult(stream, expected, outcome);
+      let outcome: AppendOutcome;
+      try {
+        outcome = await writer.append(request, subscribers === 0 ? undefined : (done) => {
+          if (done.ok && done.written) recent.record(stream, serialized, events, done);
+        });
+        return toResult(stream, expected, outcome);
+      } catch (error) {
+        throw translate(error);
+      }
     },
 
     async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<E> {
@@ -193,4 +218,23 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
 function readOnlyWriter(path: string): Pick<Awaited<ReturnType<typeof startWriterClient>>, 'append' | 'indexNow' | 'close'> {
   const refuse = () => Promise.reject(new StoreUnavailableError(`event store ${path} is open read-only`));
   return { append: refuse, indexNow: refuse, close: async () => undefined };
+}
+
+/** Every read of `reader` with its errors passed through `translate` (a damaged page → StoreDamagedError). */
+function guardReader(reader: Reader, translate: (error: unknown) => unknown): Reader {
+  const guard = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => {
+    try {
+      return f(...args);
+    } catch (error) {
+      throw translate(error);
+    }
+  };
+  return {
+    streamPage: guard(reader.streamPage),
+    allPage: guard(reader.allPage),
+    head: guard(reader.head),
+    streamRevision: guard(reader.streamRevision),
+    dataVersion: guard(reader.dataVersion),
+    close: () => reader.close(),
+  };
 }

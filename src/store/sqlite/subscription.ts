@@ -2,13 +2,8 @@
 // then live events as commits are noticed. Restartable from any checkpoint.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
-import { subscriptionHandle } from '../subscription-handle.js';
+import { subscriptionHandle, type StopSignal } from '../subscription-handle.js';
 import type { ScannedPage } from './reader.js';
-
-export interface CommitSignal {
-  stopped: boolean;
-  wake?: () => void;
-}
 
 export interface SubscriptionSource<E extends RecordedEvent> {
   from: FromPosition;
@@ -22,7 +17,7 @@ export interface SubscriptionSource<E extends RecordedEvent> {
   /** Changes when a commit memory may not hold was noticed (another connection's). */
   foreignCount?(): number;
   commitCount(): number;
-  waitForCommit(after: number, signal: CommitSignal): Promise<void>;
+  waitForCommit(after: number, signal: StopSignal): Promise<void>;
   isClosed(): boolean;
   handler: SubscriptionHandler<E>;
 }
@@ -33,7 +28,7 @@ export interface SubscriptionSource<E extends RecordedEvent> {
  * same events in the same order, so the subscriber cannot tell the two apart.
  */
 export function createSubscription<E extends RecordedEvent>(source: SubscriptionSource<E>): Subscription {
-  const signal: CommitSignal = { stopped: false };
+  const signal: StopSignal = { stopped: false };
   const { handler } = source;
 
   async function run(): Promise<void> {

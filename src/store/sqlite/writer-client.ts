@@ -52,13 +52,30 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
   /** An append message is in flight. */
   let appending = false;
 
+  // While a request waits for its answer a timer keeps the process alive, not worker.ref(): a
+  // worker.unref() after an answer would undo the ref() that worker.terminate() takes, and when that
+  // answer arrives after terminate() was called (drained before 'exit'), nothing kept the event loop
+  // alive until 'exit', so terminate() and every later request never settled.
+  let waiting = 0;
+  let keepAlive: NodeJS.Timeout | undefined;
+  function hold(): void {
+    if (waiting++ === 0) keepAlive = setInterval(() => undefined, 1 << 30);
+  }
+  function release(count = 1): void {
+    waiting -= count;
+    if (waiting === 0 && keepAlive) {
+      clearInterval(keepAlive);
+      keepAlive = undefined;
+    }
+  }
+
   function attach(worker: Worker): Thread {
     const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (message: WorkerReply) => {
       const pending = thread.pending.get(message.seq);
       if (!pending) return;
       thread.pending.delete(message.seq);
-      if (thread.pending.size === 0) worker.unref();
+      release();
       if (message.kind === 'failed') pending.reject(new StoreUnavailableError(`event store write failed: ${message.message}`));
       else pending.resolve(message);
       options.onCommitted();
@@ -71,8 +88,10 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
       const reason = new StoreUnavailableError(
         `event store writer stopped${error ? `: ${describe(error)}` : ''}; the outcome of this append is unknown, a retry with the same event ids is safe`,
       );
-      for (const pending of thread.pending.values()) pending.reject(reason);
+      const lost = [...thread.pending.values()];
       thread.pending.clear();
+      release(lost.length);
+      for (const pending of lost) pending.reject(reason);
       options.onCommitted();
     };
     worker.on('error', gone);
@@ -126,7 +145,7 @@ export async function startWriterClient(options: WriterClientOptions): Promise<W
   function postTo({ worker, pending }: Thread, message: (seq: number) => WriterMessage, handle: Pending): void {
     const id = ++seq;
     pending.set(id, handle);
-    worker.ref();
+    hold();
     worker.postMessage(message(id));
   }
 

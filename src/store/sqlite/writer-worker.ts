@@ -49,7 +49,10 @@ function flush(): void {
       offset += message.count;
     }
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
+    // The SQLite code (SQLITE_CORRUPT, SQLITE_FULL…) travels with the text: the main thread tells them apart.
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    const text = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
     for (const message of messages) port.postMessage({ kind: 'failed', seq: message.seq, message: text });
   }
 }

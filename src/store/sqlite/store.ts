@@ -31,7 +31,7 @@ export interface SqliteStoreOptions<E extends RecordedEvent = RecordedEvent> {
   pollIntervalMs?: number;
   /** Events per read page and per subscription batch. */
   pageSize?: number;
-  /** Pause between passes of the per-stream indexer once it is caught up (ms); 0: only on indexNow(). */
+  /** Pause between passes of the per-stream indexer once it is caught up (ms); 0: only on capabilities.index(). */
   indexIntervalMs?: number;
   /** Open for reading only: no writer thread, nothing created; a missing file is an error (replay, verify). */
   readOnly?: boolean;

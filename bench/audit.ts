@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { buildApp } from '../src/api/app.js';
 import { signToken } from '../src/api/auth.js';
 import { systemClock, uuidV7Generator, virtualClock } from '../src/commands/clock.js';
-import { encode } from '../src/commands/codec.js';
+import { encode, miningCodec } from '../src/commands/codec.js';
 import { createCommandHandler } from '../src/commands/handler.js';
 import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
@@ -30,7 +30,7 @@ function option(name: string, fallback: string): string {
 
 /** One account: sessions of 1,000 events (start, heartbeats 30 s apart, a user stop). */
 async function generate(path: string, total: number): Promise<void> {
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   const clock = virtualClock(Date.UTC(2024, 0, 1));
   const ids = uuidV7Generator(clock);
   const context = { actor: { kind: 'user' as const, id: ACCOUNT }, correlationId: 'bench-audit' };
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await generate(storePath, events);
   }
   process.stdout.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores\n`);
-  const store = await openSqliteStore({ path: storePath });
+  const store = await openSqliteStore({ codec: miningCodec, path: storePath });
   const projector = await startProjector({ store, readModelPath: join(dir, `read-${events}.db`) });
   await projector.caughtUp;
   const settings = { rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300_000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 2000 };

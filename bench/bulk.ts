@@ -19,6 +19,7 @@ import { loadConfig, miningSettingsOf } from '../src/config/config.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { configureConnection } from '../src/store/sqlite/schema.js';
 import { autocannon, type CannonRequest, cpuSeconds, freePort, rssMiB, setting, stopChild, waitUntilUp, ROOT } from './support.js';
+import { miningCodec } from '../src/commands/codec.js';
 
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -47,7 +48,7 @@ async function startServe(dataDir: string): Promise<{ base: string; child: Child
  */
 async function startSessions(dataDir: string, accounts: string[]): Promise<void> {
   const config = loadConfig(serveEnv(dataDir, 0));
-  const store = await openSqliteStore({ path: config.eventStoreUrl.slice('sqlite:'.length) });
+  const store = await openSqliteStore({ codec: miningCodec, path: config.eventStoreUrl.slice('sqlite:'.length) });
   const settings = miningSettingsOf(config);
   const handler = createCommandHandler({ store, clock: systemClock, ids: uuidV7Generator(), settings: () => settings });
   const context = { actor: { kind: 'gateway' as const, id: 'bench' }, correlationId: 'bench-start' };

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { uuidV7Generator, virtualClock } from '../src/commands/clock.js';
-import { encode } from '../src/commands/codec.js';
+import { encode, miningCodec } from '../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../src/domain/events.js';
 import { toIso } from '../src/domain/time.js';
 import { rebuildReadModel } from '../src/projections/projector/rebuild.js';
@@ -99,7 +99,7 @@ function tick(miner: Miner, now: number, rand: () => number, newId: () => string
 }
 
 async function generate(path: string, options: Options): Promise<void> {
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   const clock = virtualClock(Date.UTC(2026, 0, 1));
   const ids = uuidV7Generator(clock);
   const rand = random(42);
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   for (let run = 1; run <= options.runs; run++) {
     const raw = rawReadAndParse(eventsPath);
     rmSync(readModelPath, { force: true });
-    const store = await openSqliteStore({ path: eventsPath });
+    const store = await openSqliteStore({ codec: miningCodec, path: eventsPath });
     const result = await rebuildReadModel({ store, readModelPath, ...(options.workers > 0 ? { workers: options.workers } : {}) });
     await store.close();
     const rawRate = rate(raw.events, raw.ms);

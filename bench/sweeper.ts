@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { uuidV7Generator, type Clock } from '../src/commands/clock.js';
-import { decode, encode } from '../src/commands/codec.js';
+import { decode, encode, miningCodec, type MiningRecord } from '../src/commands/codec.js';
 import { createCommandHandler } from '../src/commands/handler.js';
 import { streamOf } from '../src/domain/events.js';
 import { parseIso, toIso } from '../src/domain/time.js';
@@ -31,7 +31,7 @@ function option(name: string, fallback: number): number {
 
 /** Child process: N sessions whose deadlines are spread evenly over [firstDeadline, firstDeadline + windowMs). */
 async function seed(path: string, sessions: number, firstDeadline: number, windowMs: number): Promise<void> {
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   const ids = uuidV7Generator();
   const context = { actor: { kind: 'user' as const, id: 'bench' }, correlationId: 'bench-seed' };
   const batch = 2000;
@@ -67,7 +67,7 @@ function shiftedClock(): Clock & { shiftTo(now: number): void } {
   return { now: () => Date.now() + offset, shiftTo: (now) => (offset = now - Date.now()) };
 }
 
-async function sweeperOn(store: SqliteEventStore, clock: Clock, intervalMs: number, graceMs: number, concurrency: number) {
+async function sweeperOn(store: SqliteEventStore<MiningRecord>, clock: Clock, intervalMs: number, graceMs: number, concurrency: number) {
   const settings = { rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: T, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: graceMs };
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => settings });
   return startSweeper({ store, handler, clock, intervalMs, graceMs, concurrency, registry: new Registry(), sweeperId: 'bench' });
@@ -87,11 +87,11 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 async function memoryPhase(sessions: number): Promise<void> {
   const { dir, path, ms } = await seeded(sessions, Date.now() + 86_400_000, 60_000);
   console.log(`memory: seeded ${sessions} active sessions in ${(ms / 1000).toFixed(1)} s (child process)`);
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   // Read the log once before the baseline: SQLite's page cache (bounded, the store's, not the
   // index's) is then warm on both sides of the delta. The time is a raw read-and-parse for comparison.
   const readBegan = performance.now();
-  for (let after = 0n, page = store.readAllPage(after, 5000); page.length > 0; page = store.readAllPage(after, 5000)) {
+  for (let after = 0n, page = store.capabilities.pages(after, 5000); page.length > 0; page = store.capabilities.pages(after, 5000)) {
     after = page[page.length - 1]!.position;
   }
   console.log(`memory: raw read of the log ${((performance.now() - readBegan) / 1000).toFixed(2)} s`);
@@ -116,7 +116,7 @@ async function lagPhase(sessions: number, windowMs: number, intervalMs: number, 
   const firstDeadline = Date.UTC(2030, 0, 1);
   const { dir, path, ms } = await seeded(sessions, firstDeadline, windowMs);
   console.log(`lag: seeded ${sessions} sessions with deadlines over ${windowMs / 1000} s in ${(ms / 1000).toFixed(1)} s`);
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   const clock = shiftedClock();
   clock.shiftTo(firstDeadline - 3_600_000); // nothing is due while the index builds
   const began = performance.now();
@@ -130,7 +130,7 @@ async function lagPhase(sessions: number, windowMs: number, intervalMs: number, 
   const lags: number[] = [];
   let first = Infinity;
   let last = -Infinity;
-  for (const recorded of store.readAllPage(BigInt(sessions), sessions * 2)) {
+  for (const recorded of store.capabilities.pages(BigInt(sessions), sessions * 2)) {
     const { event, metadata } = decode(recorded);
     if (event.type !== 'MiningStopped') continue;
     const recordedAt = parseIso(metadata.recordedAt)!;
@@ -149,7 +149,7 @@ async function lagPhase(sessions: number, windowMs: number, intervalMs: number, 
 
 async function burstPhase(sessions: number, concurrency: number): Promise<void> {
   const { dir, path } = await seeded(sessions, Date.UTC(2030, 0, 1), 60_000);
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ codec: miningCodec, path });
   const sweeper = await sweeperOn(store, { now: () => Date.UTC(2030, 0, 2) }, 0, 0, concurrency);
   await sweeper.caughtUp;
   const began = performance.now();

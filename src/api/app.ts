@@ -12,7 +12,7 @@ import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { Logger } from '../config/logger.js';
 import type { ReadModel } from '../projections/read-model/read-model.js';
-import type { EventStore } from '../store/port.js';
+import type { MiningStore } from '../commands/codec.js';
 import { createAdjuster } from '../commands/adjust.js';
 import { uuidV7Generator } from '../commands/clock.js';
 import { accountRoutes } from './accounts.js';
@@ -54,7 +54,7 @@ export interface ApiSettings {
 
 export interface ApiDeps {
   settings: ApiSettings;
-  store: EventStore;
+  store: MiningStore;
   handler: CommandHandler;
   readModel: ReadModel;
   /** The auditor's ledger of one account (src/projections/ledger/audit.ts), returned verbatim. */

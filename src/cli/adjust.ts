@@ -6,6 +6,7 @@ import { createAdjuster } from '../commands/adjust.js';
 import { ADJUSTMENT_REASONS, isValidAccountId, NOTE_MAX_LENGTH, REFERENCE_MAX_LENGTH, type AdjustmentReason } from '../domain/events.js';
 import { formatTokens, MoneyError, parseAdjustmentAmount } from '../domain/money.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { stringFlag, UsageError } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
 import { operatorActor } from './operator.js';
@@ -52,7 +53,7 @@ export const command: CliCommand = {
     if (given !== undefined && !UUID.test(given)) throw new UsageError(`--id must be a UUID, got "${given}"`);
     const adjustmentId = given ?? randomUUID();
     const config = context.config();
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     try {
       const adjuster = createAdjuster({ store, clock: systemClock, ids: uuidV7Generator(systemClock) });
       const result = await adjuster.adjust(accountId, {

@@ -7,6 +7,7 @@ import { takeCheckpoint } from '../audit/checkpoint.js';
 import { publicKeyPem, signingKey } from '../audit/keys.js';
 import { systemClock } from '../commands/clock.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { stringFlag, UsageError } from './args.js';
 import { EXIT_OK, type CliCommand } from './command.js';
 
@@ -30,7 +31,7 @@ export const command: CliCommand = {
     }
     const out = stringFlag(context.args, 'out') ?? join(config.dataDir, CHECKPOINTS_FILE);
     if (out === '') throw new UsageError('--out needs a file name');
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     let line: string;
     try {
       line = `${JSON.stringify(await takeCheckpoint(store, key, systemClock.now()))}\n`;

@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import { isValidAccountId } from '../domain/events.js';
 import { exportLedger, type ExportFormat } from '../projections/ledger/export.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { stringFlag, UsageError } from './args.js';
 import { EXIT_OK, type CliCommand } from './command.js';
 
@@ -39,7 +40,7 @@ export const command: CliCommand = {
     if (format !== 'csv' && format !== 'ndjson') throw new UsageError('--format must be csv or ndjson');
     const output = stringFlag(args, 'output');
     const config = context.config();
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     // A file is written aside and renamed, so a failed export never leaves half a sheet under its name.
     const partial = output === undefined ? undefined : `${output}.partial-${process.pid}`;
     let fd: number | undefined;

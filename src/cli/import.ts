@@ -7,6 +7,7 @@ import { formatTokens } from '../domain/money.js';
 import { checkFile, ImportConflictError, writeRows } from '../migration/import.js';
 import { formatOf, ImportFileError } from '../migration/rows.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { integerFlag, stringFlag, UsageError } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
 import { operatorActor } from './operator.js';
@@ -52,7 +53,7 @@ export const command: CliCommand = {
 
     let stopRequested = false;
     void context.stopSignal.then(() => (stopRequested = true));
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     const progress = rowProgress(err, dryRun ? 'import (dry run)' : 'import');
     try {
       const adjuster = createAdjuster({ store, clock: systemClock, ids: uuidV7Generator(systemClock), dryRun });

@@ -3,6 +3,7 @@
 import { createLogger } from '../config/logger.js';
 import { startProjector } from '../projections/projector/projector.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { EXIT_OK, type CliCommand } from './command.js';
 
 export const command: CliCommand = {
@@ -13,7 +14,7 @@ export const command: CliCommand = {
   async run(context) {
     const config = context.config();
     const logger = createLogger(config.logLevel, 'projector');
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     try {
       const projector = await startProjector({ store, readModelPath: config.readModelPath, logger });
       try {

@@ -4,6 +4,7 @@
 import { RebuildInterruptedError, rebuildReadModel } from '../projections/projector/rebuild.js';
 import { progressReporter } from './progress.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 
 export const command: CliCommand = {
@@ -19,7 +20,7 @@ export const command: CliCommand = {
     let stopRequested = false;
     void context.stopSignal.then(() => (stopRequested = true));
     const progress = progressReporter(context.stderr);
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: miningCodec });
     try {
       const result = await rebuildReadModel({
         store, readModelPath: config.readModelPath, swap, onProgress: (p) => progress.update(p), shouldStop: () => stopRequested,

@@ -8,6 +8,7 @@ import { sqliteCheckpoint } from '../relay/checkpoint.js';
 import { kafkaPublisher } from '../relay/kafka.js';
 import { startRelay } from '../relay/relay.js';
 import { openEventStore } from '../store/open.js';
+import { rawCodec } from '../store/port.js';
 import { integerFlag } from './args.js';
 import { EXIT_OK, type CliCommand } from './command.js';
 import { serveMetrics } from './sweeper.js';
@@ -26,7 +27,7 @@ export const command: CliCommand = {
     const config = context.config();
     if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS is required for relay (e.g. localhost:9092)');
     const logger = createLogger(config.logLevel, 'relay');
-    const store = await openEventStore(config.eventStoreUrl);
+    const store = await openEventStore(config.eventStoreUrl, { codec: rawCodec });
     const publisher = await kafkaPublisher({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, logger });
     const registry = new Registry();
     const relay = startRelay({

@@ -18,13 +18,13 @@ import { cachedOverdueCount } from '../ops/overdue.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { lagSecondsOf } from '../projections/projector/metrics.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec, type MiningStore } from '../commands/codec.js';
 import type { IntegrityResult } from '../store/sqlite/integrity.js';
-import type { EventStore } from '../store/port.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.js';
 
 interface Parts {
-  store: EventStore;
+  store: MiningStore;
   handler: CommandHandler;
   projector: Projector | undefined;
   readModel: ReadModel;
@@ -45,7 +45,7 @@ async function startParts(config: Config, logger: Logger, registry: Registry, fl
       }
     },
   };
-  const store = meterAppends(await openEventStore(config.eventStoreUrl, integrityCheck ? { integrityCheck } : {}), registry);
+  const store = meterAppends(await openEventStore(config.eventStoreUrl, integrityCheck ? { codec: miningCodec, integrityCheck } : { codec: miningCodec }), registry);
   const clock = systemClock;
   const settings = miningSettingsOf(config);
   const handler = createCommandHandler({

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { miningSettingsOf } from '../config/config.js';
 import { runSimulation } from '../simulation/run.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { integerFlag, numberFlag, stringFlag, UsageError } from './args.js';
 import { EXIT_MISMATCH, EXIT_OK, type CliCommand } from './command.js';
 
@@ -74,7 +75,7 @@ export const command: CliCommand = {
 
 /** The oracle knows only what the simulation wrote: a store that already holds events cannot be checked. */
 async function refuseNonEmpty(url: string): Promise<void> {
-  const store = await openEventStore(url);
+  const store = await openEventStore(url, { codec: miningCodec });
   try {
     if ((await store.headPosition()) !== 'start') {
       throw new UsageError('--event-store-url: simulate needs an empty store (for PostgreSQL, name a new ?schema=)');

@@ -10,6 +10,7 @@ import { createLogger } from '../config/logger.js';
 import { collectProcessMetrics } from '../ops/default-metrics.js';
 import { meterAppends } from '../ops/store-metrics.js';
 import { openEventStore } from '../store/open.js';
+import { miningCodec } from '../commands/codec.js';
 import { parseShard, ShardError, type Shard } from '../sweeper/shard.js';
 import { startSweeper } from '../sweeper/sweeper.js';
 import { integerFlag, stringFlag, UsageError, type ParsedArgs } from './args.js';
@@ -57,7 +58,7 @@ export const command: CliCommand = {
     const logger = createLogger(config.logLevel, 'sweeper');
     const registry = new Registry();
     collectProcessMetrics(registry);
-    const store = meterAppends(await openEventStore(config.eventStoreUrl), registry);
+    const store = meterAppends(await openEventStore(config.eventStoreUrl, { codec: miningCodec }), registry);
     const clock = systemClock;
     const handler = createCommandHandler({
       store, clock, ids: uuidV7Generator(clock), settings: () => miningSettingsOf(config), onClamped: clampedCommandsMetric(registry),

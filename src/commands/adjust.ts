@@ -4,9 +4,9 @@
 // are rare (an operator's act), so this read is off every hot path.
 import { adjustmentFold, decideAdjust, type AdjustCommand, type AdjustDecision } from '../domain/adjustment.js';
 import { isoOf, streamOf, type Actor } from '../domain/events.js';
-import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import { WrongExpectedRevisionError } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
-import { decode, encode, type CommandContext } from './codec.js';
+import { encode, type CommandContext, type MiningStore } from './codec.js';
 import { UnavailableError } from './handler.js';
 import { eventHash } from '../audit/chain.js';
 
@@ -23,7 +23,7 @@ export interface AdjustResult {
 }
 
 export interface AdjusterOptions {
-  store: EventStore;
+  store: MiningStore;
   clock: Clock;
   ids: IdGenerator;
   maxAttempts?: number;
@@ -53,7 +53,7 @@ export function createAdjuster(options: AdjusterOptions): Adjuster {
     let position = 0n;
     let lastHash: string | null = null;
     for await (const recorded of store.readStream(stream)) {
-      const { event, metadata } = decode(recorded);
+      const { event, metadata } = recorded;
       lastHash = metadata.hash ?? eventHash(recorded);
       fold.apply(event);
       if (event.type === 'BalanceAdjusted') actors.set(event.data.adjustmentId, metadata.actor);

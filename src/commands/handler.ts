@@ -3,9 +3,9 @@
 import { decide, evolve, type Decision, type MiningCommand, type MiningSettings, type MiningState } from '../domain/decider.js';
 import { streamOf } from '../domain/events.js';
 import type { SessionAccrual } from '../domain/session.js';
-import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import { WrongExpectedRevisionError } from '../store/port.js';
 import type { Clock, IdGenerator } from './clock.js';
-import { encode, type CommandContext } from './codec.js';
+import { encode, type CommandContext, type MiningStore } from './codec.js';
 import { isoFormatter } from './iso-text.js';
 import { keyedQueue } from './keyed-queue.js';
 import { loadState, stateCache, type LoadedState } from './state-loader.js';
@@ -36,7 +36,7 @@ export class UnavailableError extends Error {
 }
 
 export interface CommandHandlerOptions {
-  store: EventStore;
+  store: MiningStore;
   clock: Clock;
   ids: IdGenerator;
   settings: () => MiningSettings;

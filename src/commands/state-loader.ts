@@ -1,9 +1,8 @@
 // Decision state for a command: read the stream backwards only to the active session's start
 // (or the last stop), never a whole year of heartbeats; a revision-checked cache makes it rarer.
-import { decode } from './codec.js';
+import type { MiningStore } from './codec.js';
 import { evolve, initialState, type MiningState } from '../domain/decider.js';
 import type { MiningEvent } from '../domain/events.js';
-import type { EventStore } from '../store/port.js';
 import { eventHash } from '../audit/chain.js';
 
 export interface LoadedState {
@@ -16,7 +15,7 @@ export interface LoadedState {
   lastHash: string | null;
 }
 
-export async function loadState(store: EventStore, stream: string): Promise<LoadedState> {
+export async function loadState(store: MiningStore, stream: string): Promise<LoadedState> {
   const newestFirst: MiningEvent[] = [];
   let revision: bigint | 'no_stream' = 'no_stream';
   let position = 0n;
@@ -24,7 +23,7 @@ export async function loadState(store: EventStore, stream: string): Promise<Load
   // Adjustments are not session boundaries: a stop followed only by adjustments still ends the read.
   let onlyAdjustments = true;
   for await (const recorded of store.readStream(stream, { direction: 'backwards' })) {
-    const { event, metadata } = decode(recorded);
+    const { event, metadata } = recorded;
     if (revision === 'no_stream') {
       revision = recorded.revision;
       position = recorded.position;

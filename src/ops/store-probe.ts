@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { openEventStore } from '../store/open.js';
+import { rawCodec } from '../store/port.js';
 
 export interface LastEvent {
   position: bigint;
@@ -77,7 +78,7 @@ export function openSqliteProbe(file: string): StoreProbe {
 
 /** Any adapter through the port (EventStoreDB, PostgreSQL, …): a server store, nothing to create. */
 export async function openPortProbe(url: string): Promise<StoreProbe> {
-  const store = await openEventStore(url);
+  const store = await openEventStore(url, { codec: rawCodec });
   return {
     kind: url.split(':')[0]!,
     async head() {

@@ -5,13 +5,12 @@ import { createCommandHandler, type CommandHandler, type MiningSettings } from '
 import { uuidV7Generator, type VirtualClock } from '../commands/clock.js';
 import { startProjector, type Projector } from '../projections/projector/projector.js';
 import { openEventStore } from '../store/open.js';
-import { openSqliteStore } from '../store/sqlite/store.js';
-import type { EventStore } from '../store/port.js';
+import { miningCodec, type MiningStore } from '../commands/codec.js';
 import { startSweeper, type Sweeper } from '../sweeper/sweeper.js';
 
 export interface World {
   readModelPath: string;
-  store: EventStore;
+  store: MiningStore;
   handler: CommandHandler;
   projector: Projector;
   sweeper: Sweeper;
@@ -32,7 +31,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const world = { readModelPath: join(dir, 'read.db') } as World;
 
   async function boot(): Promise<void> {
-    world.store = options.eventStoreUrl ? await openEventStore(options.eventStoreUrl) : await openSqliteStore({ path: join(dir, 'events.db') });
+    world.store = options.eventStoreUrl ? await openEventStore(options.eventStoreUrl, { codec: miningCodec }) : await openEventStore(`sqlite:${join(dir, 'events.db')}`, { codec: miningCodec });
     world.handler = createCommandHandler({
       store: world.store, clock, ids: uuidV7Generator(clock), settings: () => settings, backoff: async () => undefined,
     });

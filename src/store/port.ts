@@ -1,5 +1,6 @@
 // The event-store port. It speaks EventStoreDB's semantics so that every adapter is a thin mapping:
 // revisions from 0, expected revisions, exclusive "after P" positions, catch-up subscriptions.
+import type { StoreCapabilities } from './capabilities.js';
 
 /** Global position: increases in commit order. A bigint across the port, a decimal string on the wire. */
 export type Position = bigint;
@@ -25,6 +26,24 @@ export interface RecordedEvent {
   data: unknown;
   metadata: unknown;
 }
+
+/**
+ * How an adapter turns what it stored into the events it yields, given at open time: every read,
+ * subscription and capability of that store yields the codec's type, decoded once, there.
+ */
+export interface EventCodec<E extends RecordedEvent = RecordedEvent> {
+  /** A stored event (data and metadata parsed from JSON), validated and typed; throws when it is not one. */
+  decode(stored: RecordedEvent): E;
+  /**
+   * This process's own append at the place it was committed, for in-process subscribers: the value
+   * `decode` would give for it read back, built without a JSON round trip or validating it again —
+   * or undefined when the codec cannot vouch for `event` (then it is parsed and decoded).
+   */
+  appended?(event: EventToAppend, stream: string, revision: bigint, position: Position): E | undefined;
+}
+
+/** Yields what was stored, unchecked (the store's contract tests, benches, tools that move raw events). */
+export const rawCodec: EventCodec<RecordedEvent> = { decode: (stored) => stored };
 
 export interface AppendResult {
   nextExpectedRevision: bigint;
@@ -68,9 +87,9 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
-export interface SubscriptionHandler {
+export interface SubscriptionHandler<E extends RecordedEvent = RecordedEvent> {
   /** A batch of events in position order; the next batch waits until this promise settles. */
-  onEvents(events: RecordedEvent[]): void | Promise<void>;
+  onEvents(events: E[]): void | Promise<void>;
   /** Called once the backlog has been delivered, before live events. */
   onCaughtUp?(position: Position): void | Promise<void>;
   /** A fatal error; the subscription has stopped. */
@@ -90,7 +109,8 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
-export interface EventStore {
+/** `E`: what the store's codec yields (EventCodec). */
+export interface EventStore<E extends RecordedEvent = RecordedEvent> {
   /**
    * A retry of an append with the same event ids returns the first answer instead of writing again,
    * guaranteed for an exact expected revision and for 'no_stream' only: EventStoreDB does not promise
@@ -100,15 +120,17 @@ export interface EventStore {
    */
   append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream; an empty sequence when the stream does not exist. */
-  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<E>;
   /** All events after a position, in position order, fetched in batches. */
-  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
-  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
+  readAll(options?: ReadAllOptions): AsyncIterable<E>;
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler<E>): Subscription;
   /** Position of the last committed event ('start' when empty: nothing to wait for). */
   headPosition(): Promise<FromPosition>;
   /** Revision of a stream's last event, or 'no_stream'. */
   streamRevision(stream: string): Promise<bigint | 'no_stream'>;
   close(): Promise<void>;
+  /** What this adapter can do beyond the port (capabilities.ts); absent or empty: only the port. */
+  readonly capabilities?: StoreCapabilities<E>;
 }
 
 /** Whether `actual` satisfies `expected`, the way EventStoreDB judges it. */

@@ -2,18 +2,18 @@
 // from the read model's checkpoint after seeding the index with its active sessions), then live.
 // The position applied so far is the index's checkpoint; the index lives in memory only.
 import type { Logger } from '../config/logger.js';
-import { decode } from '../commands/codec.js';
+import type { MiningRecord, MiningStore } from '../commands/codec.js';
 import { STREAM_PREFIX, type EventMetadata, type MiningEvent } from '../domain/events.js';
 import { parseIso } from '../domain/time.js';
 import type { ReadModel } from '../projections/read-model/read-model.js';
-import type { EventStore, FromPosition, RecordedEvent } from '../store/port.js';
+import type { FromPosition } from '../store/port.js';
 import type { SessionIndex } from './session-index.js';
 import { stableHash, type Shard } from './shard.js';
 
 export type ActiveSessionSource = Pick<ReadModel, 'activeSessions' | 'position'>;
 
 export interface FollowOptions {
-  store: EventStore;
+  store: MiningStore;
   index: SessionIndex;
   logger: Logger;
   shard?: Shard | undefined;
@@ -78,10 +78,10 @@ export function followStore(options: FollowOptions): IndexFollower {
     for (const waiter of waiters) if (waiter.target <= position) waiter.done(true);
   }
 
-  function applyBatch(batch: RecordedEvent[]): void {
+  function applyBatch(batch: MiningRecord[]): void {
     for (const recorded of batch) {
       if (!owns(recorded.stream)) continue;
-      const { event, metadata } = decode(recorded);
+      const { event, metadata } = recorded;
       index.apply(recorded.stream, event);
       if (live && event.type === 'MiningStopped') options.onLiveStop?.(event, metadata);
     }

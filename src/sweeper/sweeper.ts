@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import type { Clock } from '../commands/clock.js';
 import type { CommandHandler } from '../commands/handler.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import type { EventStore } from '../store/port.js';
+import type { MiningStore } from '../commands/codec.js';
 import { followStore, stopLagMs, type ActiveSessionSource } from './follower.js';
 import { createSweeperMetrics } from './metrics.js';
 import { createPassRunner } from './pass.js';
@@ -14,7 +14,7 @@ import { createSessionIndex } from './session-index.js';
 import { validateShard, type Shard } from './shard.js';
 
 export interface SweeperOptions {
-  store: EventStore;
+  store: MiningStore;
   handler: CommandHandler;
   clock: Clock;
   /** Time between passes; 0 runs no timer (passes only through sweepOnce, as tests do). */

@@ -13,13 +13,14 @@ import { startProjector } from '../../src/projections/projector/projector.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { startSweeper } from '../../src/sweeper/sweeper.js';
 import { SECRET, T0 } from './helpers.js';
+import { miningCodec } from '../../src/commands/codec.js';
 
 // 3.6 tokens per hour = 100 base units per millisecond; the timeout is 2 s.
 const SETTINGS = { rateUnitsPerHour: 360_000_000n, heartbeatTimeoutMs: 2000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0 };
 
 t.test('start, heartbeats, timeout closed by the sweeper, restart, user stop: over HTTP, to the base unit', async (t) => {
   const dir = t.testdir();
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(T0);
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings: () => SETTINGS });
   const registry = new Registry();

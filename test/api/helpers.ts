@@ -13,6 +13,7 @@ import { startProjector, type Projector } from '../../src/projections/projector/
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Logger } from '../../src/config/logger.js';
+import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 
 export const SECRET = Buffer.from('test-secret-that-is-long-enough-0123456789');
 /** 2026-01-01T08:00:00.000Z */
@@ -37,7 +38,7 @@ export interface TestApiOptions {
 
 export interface TestApi {
   app: FastifyInstance;
-  store: SqliteEventStore;
+  store: SqliteEventStore<MiningRecord>;
   clock: VirtualClock;
   handler: CommandHandler;
   projector: Projector;
@@ -55,7 +56,7 @@ export interface TestApi {
 
 export async function testApi(t: Test, options: TestApiOptions = {}): Promise<TestApi> {
   const dir = t.testdir();
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(T0);
   const mining = { ...DEFAULT_MINING, ...options.mining };
   const registry = new Registry();

@@ -3,7 +3,7 @@
 // directly in the SQLite file.
 import t from 'tap';
 import { ChainFollower, chainMetadata, eventHash } from '../../src/audit/chain.js';
-import { encode } from '../../src/commands/codec.js';
+import { encode, type MiningRecord } from '../../src/commands/codec.js';
 import { validateMetadata } from '../../src/domain/events.js';
 import { replayStream, type LedgerSink } from '../../src/projections/ledger/ledger.js';
 import { cli, history, longChainedSession, storedEvents, tamperStore } from './helpers.js';
@@ -13,7 +13,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const NOTHING: LedgerSink = { sessionStarted() {}, interval() {}, sessionEnded() {} };
 
 /** Replays up to the stream's event at `revision` (inclusive), by its position. */
-async function totalsUntil(w: { store: import('../../src/store/sqlite/store.js').SqliteEventStore }, revision: bigint) {
+async function totalsUntil(w: { store: import('../../src/store/sqlite/store.js').SqliteEventStore<MiningRecord> }, revision: bigint) {
   for await (const recorded of w.store.readStream('mining-long', { fromRevision: revision, maxCount: 1 })) {
     return replayStream(w.store, 'long', NOTHING, recorded.position);
   }

@@ -58,7 +58,7 @@ t.test('everything the handler writes decodes on read', async (t) => {
   await handler.execute('ivy', { type: 'stop' }, AS_USER);
   const events = await streamEvents(store, 'mining-ivy');
   t.equal(events.length, 5, 'start, heartbeat, timeout stop, start, user stop: all valid');
-  t.same(events.map((e) => e.recorded.revision), [0n, 1n, 2n, 3n, 4n]);
+  t.same(events.map((e) => e.revision), [0n, 1n, 2n, 3n, 4n]);
 });
 
 t.test('a stream holding an event of a newer schema: the command fails clearly and writes nothing', async (t) => {

@@ -4,6 +4,7 @@ import t from 'tap';
 import { UnavailableError, type CommandRequest } from '../../src/commands/handler.js';
 import type { CommandContext } from '../../src/commands/codec.js';
 import { StoreUnavailableError, WrongExpectedRevisionError, type EventStore } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import { AS_SWEEPER, AS_USER, DAY, T, counting, openStore, rig, streamEvents, typesOf, type Rig } from './support.js';
 
 const store = await openStore(t);
@@ -12,14 +13,14 @@ const store = await openStore(t);
  * Wraps one store per racer so that no racer's first append goes out before every racer has
  * decided: they all decide on the same state, and all but one must meet a conflict.
  */
-function startingLine(store: EventStore, racers: number): { lanes: EventStore[]; conflicts: () => number } {
+function startingLine(store: EventStore<MiningRecord>, racers: number): { lanes: EventStore<MiningRecord>[]; conflicts: () => number } {
   let arrived = 0;
   let conflicts = 0;
   let go!: () => void;
   const allDecided = new Promise<void>((resolve) => (go = resolve));
   const lanes = Array.from({ length: racers }, () => {
     let first = true;
-    const lane: EventStore = {
+    const lane: EventStore<MiningRecord> = {
       ...store,
       async append(stream, events, expected) {
         if (first) {
@@ -101,7 +102,7 @@ t.test('two starts racing over an expired session: one stop, one new session', a
 t.test('a stream that always conflicts: UnavailableError after bounded attempts, nothing written', async (t) => {
   const attempts: number[] = [];
   const head = await store.headPosition();
-  const jammed: EventStore = {
+  const jammed: EventStore<MiningRecord> = {
     ...store,
     append: async (stream, _events, expected) => {
       throw new WrongExpectedRevisionError(stream, expected, 41n);
@@ -128,7 +129,7 @@ t.test('a stream that always conflicts: UnavailableError after bounded attempts,
 t.test('other store failures are not retried, and the cache is dropped', async (t) => {
   const reads = counting(store);
   let failNext = false;
-  const flaky: EventStore = {
+  const flaky: EventStore<MiningRecord> = {
     ...reads,
     append: (stream, events, expected) =>
       failNext ? Promise.reject(new StoreUnavailableError('disk full')) : reads.append(stream, events, expected),

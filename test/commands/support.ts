@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/commands/clock.js';
-import { decode, type CommandContext, type DecodedEvent } from '../../src/commands/codec.js';
+import { decode, type CommandContext, miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 import { createCommandHandler, type CommandHandler, type CommandHandlerOptions, type MiningSettings } from '../../src/commands/handler.js';
-import type { EventStore, RecordedEvent } from '../../src/store/port.js';
+import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 
 export const DAY = Date.UTC(2026, 2, 1);
@@ -21,8 +21,8 @@ export const AS_USER: CommandContext = { actor: { kind: 'user', id: 'alice' }, c
 export const AS_SWEEPER: CommandContext = { actor: { kind: 'sweeper', id: 'sweeper-1' }, correlationId: 'sweep-1' };
 
 /** Opens a store in this test's directory and closes it when the test ends. */
-export async function openStore(t: Test): Promise<SqliteEventStore> {
-  const store = await openSqliteStore({ path: join(t.testdir(), 'events.db') });
+export async function openStore(t: Test): Promise<SqliteEventStore<MiningRecord>> {
+  const store = await openSqliteStore({ codec: miningCodec, path: join(t.testdir(), 'events.db') });
   t.teardown(() => store.close());
   return store;
 }
@@ -34,7 +34,7 @@ export interface Rig {
   settings: MiningSettings;
 }
 
-export function rig(store: EventStore, options: Partial<CommandHandlerOptions> & { clock?: VirtualClock } = {}): Rig {
+export function rig(store: EventStore<MiningRecord>, options: Partial<CommandHandlerOptions> & { clock?: VirtualClock } = {}): Rig {
   const clock = options.clock ?? virtualClock(DAY);
   const r: Rig = {
     clock,
@@ -47,16 +47,16 @@ export function rig(store: EventStore, options: Partial<CommandHandlerOptions> &
 }
 
 /** Every event of a stream, decoded (so validated) as a reader would see it. */
-export async function streamEvents(store: EventStore, stream: string): Promise<DecodedEvent[]> {
-  const events: DecodedEvent[] = [];
+export async function streamEvents(store: EventStore<MiningRecord>, stream: string): Promise<MiningRecord[]> {
+  const events: MiningRecord[] = [];
   for await (const recorded of store.readStream(stream)) events.push(decode(recorded));
   return events;
 }
 
-export const typesOf = (events: DecodedEvent[]): string[] =>
+export const typesOf = (events: MiningRecord[]): string[] =>
   events.map((e) => (e.event.type === 'MiningStopped' ? `MiningStopped:${e.event.data.reason}` : e.event.type));
 
-export interface Counting extends EventStore {
+export interface Counting extends EventStore<MiningRecord> {
   /** Events handed out by readStream since the last reset. */
   readonly read: number;
   readonly appends: number;
@@ -64,7 +64,7 @@ export interface Counting extends EventStore {
 }
 
 /** Wraps a store to count what readStream hands out and how often append is called. */
-export function counting(store: EventStore): Counting {
+export function counting(store: EventStore<MiningRecord>): Counting {
   let read = 0;
   let appends = 0;
   return {
@@ -72,7 +72,7 @@ export function counting(store: EventStore): Counting {
     async *readStream(stream, options) {
       for await (const event of store.readStream(stream, options)) {
         read++;
-        yield event as RecordedEvent;
+        yield event;
       }
     },
     append(stream, events, expected) {

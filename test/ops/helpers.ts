@@ -7,6 +7,7 @@ import { runCli } from '../../src/cli/main.js';
 import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../../src/commands/handler.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
+import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 export { freePort } from '../support/net.js';
 
 export const user = (id = 'app') => ({ actor: { kind: 'user' as const, id }, correlationId: 'ops-test' });
@@ -55,14 +56,14 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
 }
 
 export interface Writer {
-  store: SqliteEventStore;
+  store: SqliteEventStore<MiningRecord>;
   clock: VirtualClock;
   handler: CommandHandler;
 }
 
 /** A second handle on the store file that writes with a virtual clock, like another process would. */
 export async function writer(t: Test, dir: string, start: number, heartbeatTimeoutMs = 300_000): Promise<Writer> {
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   t.teardown(() => store.close());
   const clock = virtualClock(start);
   const settings = { rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0 };

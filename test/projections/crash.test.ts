@@ -9,6 +9,7 @@ import { startProjector } from '../../src/projections/projector/projector.js';
 import type { SqliteEventStore } from '../../src/store/sqlite/store.js';
 import { exited, spawnTs } from './fixtures/spawn.js';
 import { dumpReadModel, SECOND, world, type World } from './helpers.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 
 /** 30 miners for 200 ticks of 30 s: heartbeats, with stops and restarts spread over time. */
 async function busyHistory(w: World): Promise<bigint> {
@@ -26,11 +27,11 @@ async function busyHistory(w: World): Promise<bigint> {
 }
 
 /** The projection of exactly the events up to `position`, built with the engine in one go. */
-function projectionUpTo(store: SqliteEventStore, path: string, position: bigint): ReturnType<typeof dumpReadModel> {
+function projectionUpTo(store: SqliteEventStore<MiningRecord>, path: string, position: bigint): ReturnType<typeof dumpReadModel> {
   const db = openScratch(path);
   const engine = createEngine(db);
   for (let after = 0n; after < position;) {
-    const page = store.readAllPage(after, 500).filter((e) => e.position <= position);
+    const page = store.capabilities.pages(after, 500).filter((e) => e.position <= position);
     if (page.length === 0) break;
     engine.apply(page);
     after = page[page.length - 1]!.position;

@@ -2,7 +2,7 @@
 // and an idle one is the one dropped (and read back from the file when it shows up again).
 import { join } from 'node:path';
 import t from 'tap';
-import type { RecordedEvent } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import { createEngine } from '../../src/projections/projector/engine.js';
 import { openScratch } from '../../src/projections/read-model/schema.js';
 import { SECOND, world } from './helpers.js';
@@ -23,7 +23,7 @@ t.test('a busy account inserted first survives eviction; the least recently used
   await w.run('idle-0', { type: 'heartbeat' });
   windows.push(await w.store.headPosition() as bigint);
 
-  const events: RecordedEvent[] = [];
+  const events: MiningRecord[] = [];
   for await (const recorded of w.store.readAll()) events.push(recorded);
   const db = openScratch(join(w.dir, 'engine.db'));
   t.teardown(() => db.close());

@@ -8,6 +8,7 @@ import type { Test } from 'tap';
 import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/commands/clock.js';
 import { createCommandHandler, type CommandHandler, type CommandRequest, type MiningSettings } from '../../src/commands/handler.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
+import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -24,7 +25,7 @@ export const SETTINGS: MiningSettings = {
 
 export interface World {
   dir: string;
-  store: SqliteEventStore;
+  store: SqliteEventStore<MiningRecord>;
   clock: VirtualClock;
   handler: CommandHandler;
   /** The settings commands decide with; assign to reconfigure. */
@@ -49,7 +50,7 @@ export async function world(t: Test, options: WorldOptions = {}): Promise<World>
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'events.db');
   if (options.copyOf) copyFileSync(options.copyOf, path);
-  const store = await openSqliteStore({ path, pollIntervalMs: 5 });
+  const store = await openSqliteStore({ codec: miningCodec, path, pollIntervalMs: 5 });
   t.teardown(() => store.close());
   const clock = virtualClock(DAY0);
   const settings: MiningSettings = { ...SETTINGS, ...options.settings };

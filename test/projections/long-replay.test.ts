@@ -4,7 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { uuidV7Generator, virtualClock } from '../../src/commands/clock.js';
-import { encode } from '../../src/commands/codec.js';
+import { encode, miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 import { streamOf, type MiningEvent } from '../../src/domain/events.js';
 import { toIso } from '../../src/domain/time.js';
 import { intervalWhy } from '../../src/projections/ledger/interval-why.js';
@@ -15,7 +15,7 @@ import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/s
 const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
 /** Records every call a sink receives, so two replays can be compared exactly. */
-async function ledgerOf(store: Pick<EventStore, 'readStream'>, account: string, until: bigint | null = null): Promise<string> {
+async function ledgerOf(store: Pick<EventStore<MiningRecord>, 'readStream'>, account: string, until: bigint | null = null): Promise<string> {
   const calls: unknown[] = [];
   const sink: LedgerSink = {
     sessionStarted: (s) => calls.push(['start', json(s)]),
@@ -23,7 +23,7 @@ async function ledgerOf(store: Pick<EventStore, 'readStream'>, account: string, 
     sessionEnded: (s) => calls.push(['end', json(s)]),
   };
   try {
-    const totals = await replayStream(store as EventStore, account, sink, until);
+    const totals = await replayStream(store as EventStore<MiningRecord>, account, sink, until);
     return json({ calls, totals });
   } catch (error) {
     return json({ calls: calls.length, error: (error as Error).message });
@@ -31,10 +31,10 @@ async function ledgerOf(store: Pick<EventStore, 'readStream'>, account: string, 
 }
 
 /** The same store seen only through the port: no path, so no fast path. */
-const portOnly = (store: EventStore): Pick<EventStore, 'readStream'> => ({ readStream: store.readStream.bind(store) });
+const portOnly = (store: EventStore<MiningRecord>): Pick<EventStore<MiningRecord>, 'readStream'> => ({ readStream: store.readStream.bind(store) });
 
 async function history(dir: string) {
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(Date.UTC(2024, 0, 1));
   const ids = uuidV7Generator(clock);
   const context = { actor: { kind: 'user' as const, id: 'test' }, correlationId: 'long-replay' };
@@ -98,7 +98,7 @@ t.test('a tampered event deep in a long stream fails the replay with the same er
   db.prepare("UPDATE events SET data = json_set(data, '$.at', 'yesterday') WHERE stream = 'mining-long' AND revision = 1700").run();
   db.prepare("UPDATE events SET metadata = json_set(metadata, '$.schemaVersion', 2) WHERE stream = 'mining-long' AND revision = 2300").run();
   db.close();
-  const fast = JSON.parse(await ledgerOf(store as SqliteEventStore, 'long'));
+  const fast = JSON.parse(await ledgerOf(store as SqliteEventStore<MiningRecord>, 'long'));
   const port = JSON.parse(await ledgerOf(portOnly(store), 'long'));
   t.match(fast.error, /mining-long@1700/);
   t.equal(fast.error, port.error);

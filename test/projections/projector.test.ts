@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { startProjector } from '../../src/projections/projector/projector.js';
 import { InvalidCursorError } from '../../src/projections/read-model/read-model.js';
 import type { EventStore, SubscriptionHandler } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import { DAY0, dumpReadModel, HOUR, mine, MINUTE, world } from './helpers.js';
 
 t.test('the incident: an hour of heartbeats then 12h44m offline is credited one hour, 0.25 tokens', async (t) => {
@@ -77,9 +78,9 @@ t.test('read-your-writes: waitForPosition resolves once the write is projected, 
 });
 
 /** The real store, but every batch is delivered twice and each subscription starts again at the beginning. */
-function redelivering(store: EventStore): EventStore {
-  return Object.assign(Object.create(store) as EventStore, {
-    subscribeToAll(options: Parameters<EventStore['subscribeToAll']>[0], handler: SubscriptionHandler) {
+function redelivering(store: EventStore<MiningRecord>): EventStore<MiningRecord> {
+  return Object.assign(Object.create(store) as EventStore<MiningRecord>, {
+    subscribeToAll(options: Parameters<EventStore<MiningRecord>['subscribeToAll']>[0], handler: SubscriptionHandler<MiningRecord>) {
       return store.subscribeToAll({ ...options, from: 'start' }, {
         ...handler,
         async onEvents(events) {

@@ -11,6 +11,7 @@ import { sqliteCheckpoint } from '../../src/relay/checkpoint.js';
 import { deadProducerReason, kafkaPublisher } from '../../src/relay/kafka.js';
 import { PublisherResetError, startRelay } from '../../src/relay/relay.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import { miningCodec } from '../../src/commands/codec.js';
 
 const { KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = kafkajs;
 // Its typings omit the options argument that kafkajs' retrier passes ({ cause }).
@@ -93,7 +94,7 @@ t.test('other send failures keep the producer: its sequence numbers are still th
 });
 
 async function seeded(dir: string) {
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(Date.UTC(2026, 0, 1, 8));
   const handler = createCommandHandler({
     store, clock, ids: uuidV7Generator(clock),

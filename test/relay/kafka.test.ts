@@ -17,6 +17,7 @@ import { startRelay } from '../../src/relay/relay.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { exited, spawnTs } from '../projections/fixtures/spawn.js';
+import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
 
 const run = promisify(execFile);
 const brokers = (process.env.TEST_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -71,7 +72,7 @@ const settings = () => ({ rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300
 const actor = { actor: { kind: 'user' as const, id: 'kafka-test' }, correlationId: 'kafka' };
 
 async function world(dir: string) {
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(Date.UTC(2026, 0, 1, 8));
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings });
   return { store, clock, handler };
@@ -83,7 +84,7 @@ async function round(handler: CommandHandler, clock: VirtualClock, accounts: str
   await Promise.all(accounts.map((a) => handler.execute(a, { type: first ? 'start' : 'heartbeat' }, actor)));
 }
 
-async function allEvents(store: SqliteEventStore): Promise<RecordedEvent[]> {
+async function allEvents(store: SqliteEventStore<MiningRecord>): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   for await (const event of store.readAll({ prefix: 'mining-' })) events.push(event);
   return events;

@@ -6,6 +6,7 @@ import { sqliteCheckpoint } from '../../src/relay/checkpoint.js';
 import { startRelay, type Publisher, type RelayMessage } from '../../src/relay/relay.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { EventStore, SubscribeOptions, SubscriptionHandler } from '../../src/store/port.js';
+import { miningCodec } from '../../src/commands/codec.js';
 
 const settings = () => ({ rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: 300_000, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0 });
 const actor = { actor: { kind: 'user' as const, id: 'test' }, correlationId: 'c-1' };
@@ -33,7 +34,7 @@ function memoryBus() {
 }
 
 async function seed(dir: string) {
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   const clock = virtualClock(Date.UTC(2026, 0, 1, 8));
   const handler = createCommandHandler({ store, clock, ids: uuidV7Generator(clock), settings });
   for (const account of ['alice', 'bob']) {

@@ -11,6 +11,7 @@ import { parsePostgresUrl } from '../../src/store/postgres/schema.js';
 import { storeContract } from './contract.js';
 import { collect, idsOf, newEvents, record } from './contract-helpers.js';
 import { freshSchemaUrl, openPostgresStore, PG_SKIP, pgUrl } from './postgres-helpers.js';
+import { miningCodec } from '../../src/commands/codec.js';
 
 if (pgUrl) {
   void storeContract(t, 'postgres', (t) => {
@@ -51,7 +52,7 @@ t.test('server and link failures map to StoreUnavailableError; content errors pa
 if (pgUrl) {
   // Needs no server, but loads the adapter: only where the adapter's other tests run too.
   t.test('an unreachable server: the store opens, and every call answers unavailable', async (t) => {
-    const store = await openEventStore('postgres://nobody:x@127.0.0.1:1/none?schema=unreachable');
+    const store = await openEventStore('postgres://nobody:x@127.0.0.1:1/none?schema=unreachable', { codec: miningCodec });
     t.teardown(() => store.close());
     const event = { id: randomUUID(), type: 'T', data: {}, metadata: {} };
     await t.rejects(store.append('mining-x', [event], 'any'), StoreUnavailableError);

@@ -33,7 +33,7 @@ t.test('a stream reads whole across the indexed part and the unindexed tail, at 
     await writer.append('b', newEvents(2), round === 0 ? 'no_stream' : BigInt(round * 2 - 1));
   };
   for (let round = 0; round < 4; round++) await append(round);
-  t.equal(await writer.indexNow(), 20, 'indexNow moves every committed event');
+  t.equal(await writer.capabilities.index(), 20, 'the index capability moves every committed event');
   for (let round = 4; round < 7; round++) await append(round);
   const state = indexState(path);
   t.same(state, { indexed: 20n, head: 35n, rows: 20n }, 'revisions 0–11 of a are indexed, 12–20 are not');
@@ -64,7 +64,7 @@ t.test('reads stay whole while the indexer moves its checkpoint under them', asy
     if (backwards.some((r, i) => r !== revision - BigInt(i))) mismatches++;
   }
   t.equal(mismatches, 0, 'every read saw every revision once, in order');
-  await store.indexNow();
+  await store.capabilities.index();
   t.equal(indexState(path).rows, 600n, 'each event indexed once');
 });
 
@@ -89,7 +89,7 @@ t.test('opening a large unindexed store does not hold appends until the index ha
   const stale = await store.append('s-7', newEvents(1), 148n).catch((error: unknown) => error);
   t.match(stale, { name: 'WrongExpectedRevisionError', actual: 149n }, 'revisions are checked against the unindexed tail');
   t.equal((await store.append('s-7', newEvents(1), 149n)).nextExpectedRevision, 150n);
-  await store.indexNow();
+  await store.capabilities.index();
   t.same(indexState(path), { indexed: 150_002n, head: 150_002n, rows: 150_002n }, 'then everything is indexed');
 });
 
@@ -118,7 +118,7 @@ t.test('a writer idle while another wrote and indexed still checks revisions exa
   await busy.append('s1', newEvents(1), 0n);
   await busy.append('s4', newEvents(1), 0n);
   for (let i = 0; i < 5; i++) await busy.append('s2', newEvents(2), i === 0 ? 'no_stream' : BigInt(i * 2 - 1));
-  await busy.indexNow();
+  await busy.capabilities.index();
   await busy.append('s1', newEvents(1), 1n);
   await busy.append('s3', newEvents(1), 'no_stream');
 

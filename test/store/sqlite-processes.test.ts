@@ -78,7 +78,7 @@ t.test("another process's appends reach this process's subscription, and revisio
   }
   t.equal(parentWins + childWins, 15, 'exactly one creator per stream across processes');
   t.equal(await child.exit(), 0);
-  await store.indexNow();
+  await store.capabilities.index();
   t.same(revisionsOf(await collect(store.readStream('mining-child'))), [0n, 1n, 2n, 3n, 4n], "the child's events, once indexed");
   await sub.subscription.stop();
   t.same(sub.errors, []);

@@ -5,6 +5,7 @@ import t from 'tap';
 import { accrue } from '../../src/domain/accrual.js';
 import type { SessionAccrual } from '../../src/domain/session.js';
 import type { EventStore, SubscribeOptions } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import type { ActiveSessionSource } from '../../src/sweeper/follower.js';
 import { START, T, user, world, type World } from './helpers.js';
 
@@ -12,7 +13,7 @@ import { START, T, user, world, type World } from './helpers.js';
 async function readModelAt(w: World, accounts: string[], position: bigint): Promise<ActiveSessionSource & { pages: number }> {
   const active: SessionAccrual[] = [];
   for (const account of [...accounts].sort()) {
-    const events = (await w.events(account)).filter((e) => e.recorded.position <= position).map((e) => e.event);
+    const events = (await w.events(account)).filter((e) => e.position <= position).map((e) => e.event);
     const session = accrue(events).active?.session;
     if (session) active.push(session);
   }
@@ -27,8 +28,8 @@ async function readModelAt(w: World, accounts: string[], position: bigint): Prom
   return source;
 }
 
-function recordingFrom(store: EventStore): EventStore & { froms: SubscribeOptions['from'][] } {
-  const recording = Object.create(store) as EventStore & { froms: SubscribeOptions['from'][] };
+function recordingFrom(store: EventStore<MiningRecord>): EventStore<MiningRecord> & { froms: SubscribeOptions['from'][] } {
+  const recording = Object.create(store) as EventStore<MiningRecord> & { froms: SubscribeOptions['from'][] };
   recording.froms = [];
   recording.subscribeToAll = (options, handler) => {
     recording.froms.push(options.from);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { Test } from 'tap';
 import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/commands/clock.js';
-import { decode, type DecodedEvent } from '../../src/commands/codec.js';
+import { decode, type MiningRecord, miningCodec } from '../../src/commands/codec.js';
 import { createCommandHandler, type CommandHandler, type MiningSettings } from '../../src/commands/handler.js';
 import { accrue } from '../../src/domain/accrual.js';
 import { streamOf } from '../../src/domain/events.js';
@@ -19,31 +19,31 @@ export const user = (id = 'app') => ({ actor: { kind: 'user' as const, id }, cor
 
 export interface World {
   dir: string;
-  store: EventStore;
+  store: EventStore<MiningRecord>;
   clock: VirtualClock;
   settings: MiningSettings;
   /** The API's handler: what users' commands go through. */
   api: CommandHandler;
-  handlerFor(store?: EventStore): CommandHandler;
+  handlerFor(store?: EventStore<MiningRecord>): CommandHandler;
   sweeper(options?: Partial<SweeperOptions>): Promise<Sweeper>;
-  events(accountId: string, store?: EventStore): Promise<DecodedEvent[]>;
+  events(accountId: string, store?: EventStore<MiningRecord>): Promise<MiningRecord[]>;
   stops(accountId: string): Promise<{ at: number; reason: string; recordedAt: number; actor: string }[]>;
   balance(accountId: string): Promise<bigint>;
 }
 
 export async function world(t: Test, overrides: Partial<MiningSettings> = {}): Promise<World> {
   const dir = t.testdir();
-  const store = await openSqliteStore({ path: join(dir, 'events.db') });
+  const store = await openSqliteStore({ codec: miningCodec, path: join(dir, 'events.db') });
   t.teardown(() => store.close());
   const clock = virtualClock(START);
   const settings: MiningSettings = {
     rateUnitsPerHour: 25_000_000n, heartbeatTimeoutMs: T, maxSessionMs: 0, minHeartbeatIntervalMs: 0, sweepGraceMs: 0,
     ...overrides,
   };
-  const handlerFor = (on: EventStore = store) =>
+  const handlerFor = (on: EventStore<MiningRecord> = store) =>
     createCommandHandler({ store: on, clock, ids: uuidV7Generator(clock), settings: () => settings, backoff: async () => undefined });
-  const events = async (accountId: string, on: EventStore = store) => {
-    const out: DecodedEvent[] = [];
+  const events = async (accountId: string, on: EventStore<MiningRecord> = store) => {
+    const out: MiningRecord[] = [];
     for await (const recorded of on.readStream(streamOf(accountId))) out.push(decode(recorded));
     return out;
   };

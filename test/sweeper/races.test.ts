@@ -4,12 +4,14 @@ import t from 'tap';
 import { join } from 'node:path';
 import type { CommandHandler } from '../../src/commands/handler.js';
 import { WrongExpectedRevisionError, type EventStore } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { START, T, startAll, user, world, type World } from './helpers.js';
+import { miningCodec } from '../../src/commands/codec.js';
 
 /** The store as another process's handler sees it, counting the appends that lost a race. */
-function countingConflicts(store: EventStore): EventStore & { conflicts: number } {
-  const counted = Object.create(store) as EventStore & { conflicts: number };
+function countingConflicts(store: EventStore<MiningRecord>): EventStore<MiningRecord> & { conflicts: number } {
+  const counted = Object.create(store) as EventStore<MiningRecord> & { conflicts: number };
   counted.conflicts = 0;
   counted.append = async (...args) => {
     try {
@@ -103,7 +105,7 @@ t.test('two sweepers on the same store, each with its own connection: every sess
     await w.api.execute(account, { type: 'start' }, user());
   }
   // The second sweeper opens the file again, as a second process would.
-  const other = await openSqliteStore({ path: join(w.dir, 'events.db') });
+  const other = await openSqliteStore({ codec: miningCodec, path: join(w.dir, 'events.db') });
   t.teardown(() => other.close());
   const first = await w.sweeper({ sweeperId: 'sweeper-1', concurrency: 8 });
   const second = await w.sweeper({ sweeperId: 'sweeper-2', store: other, handler: w.handlerFor(other), concurrency: 8 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import type { CommandHandler } from '../../src/commands/handler.js';
 import type { EventStore } from '../../src/store/port.js';
+import type { MiningRecord } from '../../src/commands/codec.js';
 import { startSweeper } from '../../src/sweeper/sweeper.js';
 import { START, T, user, world } from './helpers.js';
 
@@ -80,7 +81,7 @@ t.test('SIGTERM during a long catch-up: stop() does not wait for the backlog, an
   const w = await world(t);
   await w.api.execute('a', { type: 'start' }, user());
   // A store whose backlog never ends: the subscription delivers nothing and never catches up.
-  const endless = Object.create(w.store) as EventStore;
+  const endless = Object.create(w.store) as EventStore<MiningRecord>;
   let unsubscribed = false;
   endless.subscribeToAll = () => ({
     done: new Promise<void>(() => undefined),

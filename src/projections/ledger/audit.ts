@@ -9,7 +9,7 @@ import { sessionEarnedUnits, type Interval, type SessionAccrual } from '../../do
 import { intervalWhy, whyWriter } from './interval-why.js';
 import type { Actor } from '../../domain/events.js';
 import { toIso } from '../../domain/time.js';
-import type { EventStore } from '../../store/port.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { lastPositionOf, replayStream, type LedgerAdjustment, type ReplayTotals } from './ledger.js';
 import { BufferedOutput, jsonPrinter } from './ledger-format.js';
 import type { AccountView, ReadModel } from '../read-model/read-model.js';
@@ -87,7 +87,7 @@ export interface ComparisonPlan {
  * the row's own position makes the comparison exact even while new events keep arriving.
  */
 export async function planComparison(
-  store: EventStore, readModel: ReadModel, accountId: string, catchUpTimeoutMs: number,
+  store: MiningStore, readModel: ReadModel, accountId: string, catchUpTimeoutMs: number,
 ): Promise<ComparisonPlan> {
   const last = await lastPositionOf(store, accountId);
   if (last !== null && !(await readModel.waitForPosition(last, catchUpTimeoutMs))) {
@@ -99,7 +99,7 @@ export async function planComparison(
 }
 
 export interface AuditOptions {
-  store: EventStore;
+  store: MiningStore;
   readModel: ReadModel;
   accountId: string;
   /** How long to wait for the projection to reach the account's last event (default 2000 ms). */
@@ -112,7 +112,7 @@ export interface AuditOptions {
  * Where a ledger "at" a point stops, or null when the point lies at or past the account's last
  * event (the present ledger, compared with the projection as usual).
  */
-export async function historicalPosition(store: EventStore, accountId: string, at: AtPoint | undefined): Promise<bigint | null> {
+export async function historicalPosition(store: MiningStore, accountId: string, at: AtPoint | undefined): Promise<bigint | null> {
   if (at === undefined) return null;
   const last = await lastPositionOf(store, accountId);
   if (last === null) return null;

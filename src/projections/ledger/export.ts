@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify';
-import { decode } from '../../commands/codec.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccountAccrual } from '../../domain/accrual.js';
 import { accountOf, STREAM_PREFIX, streamOf } from '../../domain/events.js';
 import { formatTokens } from '../../domain/money.js';
 import { sessionEarnedUnits, type SessionAccrual } from '../../domain/session.js';
 import { toIso } from '../../domain/time.js';
-import type { EventStore } from '../../store/port.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -45,7 +44,7 @@ export const EXPORT_COLUMNS: (keyof ExportRow)[] = [
 ];
 
 export interface ExportOptions {
-  store: EventStore;
+  store: MiningStore;
   /** Inclusive lower bound on `time` (epoch ms). */
   from?: number | undefined;
   /** Exclusive upper bound on `time` (epoch ms). */
@@ -121,7 +120,7 @@ export async function exportLedger(options: ExportOptions): Promise<ExportSummar
       position = recorded.position;
       const accountId = accountOf(recorded.stream);
       if (accountId === undefined) continue;
-      const { event, metadata } = decode(recorded);
+      const { event, metadata } = recorded;
       let accrual = open.get(accountId);
       if (!accrual) accrual = emptyAccrual();
       const ledger = accrual.active;

@@ -2,13 +2,11 @@
 // and every interval between presence points, with its verdict. Streaming, so a stream of a million
 // events replays in flat memory; `auditAccount` collects it, `replay` prints it as it goes.
 import { ChainFollower, type ChainSummary } from '../../audit/chain.js';
-import { decode } from '../../commands/codec.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccrualOptions } from '../../domain/accrual.js';
 import { streamOf, type Actor, type AdjustmentReason, type MiningEvent } from '../../domain/events.js';
 import { parseIso } from '../../domain/time.js';
 import type { Interval, SessionAccrual } from '../../domain/session.js';
-import type { EventStore } from '../../store/port.js';
-import { embeddedStorePath, replayPages } from './replay-reader.js';
 
 /** A BalanceAdjusted as the ledger lists it (SPEC §10). */
 export interface LedgerAdjustment {
@@ -61,7 +59,7 @@ const FIRST_READ = 1000;
 
 /** Replays an account's stream up to (and including) `untilPosition` into a sink. */
 export async function replayStream(
-  store: EventStore,
+  store: MiningStore,
   accountId: string,
   sink: LedgerSink,
   untilPosition: bigint | null = null,
@@ -102,25 +100,25 @@ export async function replayStream(
 
   const stream = streamOf(accountId);
   let chain = new ChainFollower(stream);
-  const path = embeddedStorePath(store);
+  const streamPages = store.capabilities?.streamPages;
   let stopped = false;
-  // The port's read first: most streams end within it. A longer one in the embedded store goes on
-  // in large pages, read and validated on a worker thread while this one folds and prints.
-  for await (const recorded of store.readStream(stream, path === undefined ? {} : { maxCount: FIRST_READ })) {
+  // The port's read first: most streams end within it. A longer one in a store with `streamPages`
+  // goes on in large pages, read and validated on a worker thread while this one folds and prints.
+  for await (const recorded of store.readStream(stream, streamPages === undefined ? {} : { maxCount: FIRST_READ })) {
     if (untilPosition !== null && recorded.position > untilPosition) {
       stopped = true;
       break;
     }
-    const decoded = decode(recorded);
-    if (decoded.event.type === 'MiningStopped') sink.stopRecorded?.(decoded.event.data.sessionId, decoded.metadata.recordedAt);
-    fold(decoded.event, decoded.metadata.actor);
+    const { event, metadata } = recorded;
+    if (event.type === 'MiningStopped') sink.stopRecorded?.(event.data.sessionId, metadata.recordedAt);
+    fold(event, metadata.actor);
     chain.follow(recorded);
     streamRevision = recorded.revision;
     lastPosition = recorded.position;
     if (accrual.events % DRAIN_EVERY === 0) await sink.drain?.();
   }
-  if (path !== undefined && !stopped && accrual.events === FIRST_READ) {
-    for await (const page of replayPages(path, stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
+  if (streamPages !== undefined && !stopped && accrual.events === FIRST_READ) {
+    for await (const page of streamPages(stream, streamRevision! + 1n, chain.state(), { untilPosition })) {
       chain = new ChainFollower(stream, page.chain);
       for (let i = 0; i < page.events.length; i++) {
         const event = page.events[i]!;
@@ -142,7 +140,7 @@ export async function replayStream(
 }
 
 /** Position of the stream's last event, or null when the account has none. */
-export async function lastPositionOf(store: EventStore, accountId: string): Promise<bigint | null> {
+export async function lastPositionOf(store: MiningStore, accountId: string): Promise<bigint | null> {
   for await (const recorded of store.readStream(streamOf(accountId), { direction: 'backwards', maxCount: 1 })) {
     return recorded.position;
   }

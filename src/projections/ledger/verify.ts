@@ -3,10 +3,9 @@
 // read model's account count), then the read model's own rows are walked to catch accounts that
 // the store does not know.
 import { ChainFollower, type ChainBreak } from '../../audit/chain.js';
-import { decode } from '../../commands/codec.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { applyEvent, emptyAccrual, type AccountAccrual, type AccrualOptions } from '../../domain/accrual.js';
 import { accountOf } from '../../domain/events.js';
-import type { EventStore } from '../../store/port.js';
 import { differencesOf, ProjectionLagError } from './audit.js';
 import { replayStream, type LedgerSink, type ReplayTotals } from './ledger.js';
 import { pageReader } from '../projector/page-reader.js';
@@ -35,7 +34,7 @@ export interface VerifySummary {
 }
 
 export interface VerifyOptions {
-  store: EventStore;
+  store: MiningStore;
   /** A ReadModel kept current by a projector (for the catch-up wait). */
   readModel: ReadModel;
   readModelPath: string;
@@ -78,7 +77,7 @@ function totalsOf(fold: Fold | undefined): ReplayTotals {
 
 /** Folds every event up to `head` of the accounts in one partition. */
 async function foldPartition(
-  store: EventStore, head: bigint, partition: number, partitions: number, shouldStop?: () => boolean,
+  store: MiningStore, head: bigint, partition: number, partitions: number, shouldStop?: () => boolean,
 ): Promise<Map<string, Fold>> {
   const folds = new Map<string, Fold>();
   const read = pageReader(store);
@@ -92,7 +91,7 @@ async function foldPartition(
       if (accountId === undefined || partitionOf(accountId, partitions) !== partition) continue;
       let fold = folds.get(accountId);
       if (!fold) folds.set(accountId, (fold = { accrual: emptyAccrual(), revision: null, lastPosition: 0n, chain: new ChainFollower(recorded.stream) }));
-      applyEvent(fold.accrual, decode(recorded).event, TOTALS_ONLY);
+      applyEvent(fold.accrual, recorded.event, TOTALS_ONLY);
       fold.chain.follow(recorded);
       fold.revision = recorded.revision;
       fold.lastPosition = recorded.position;
@@ -105,7 +104,7 @@ async function foldPartition(
 
 /** Compares one account; a row that moved past `head` meanwhile is compared with a replay up to its own position. */
 async function compareAccount(
-  store: EventStore, queries: ReadModelQueries, accountId: string, fold: Fold | undefined, head: bigint,
+  store: MiningStore, queries: ReadModelQueries, accountId: string, fold: Fold | undefined, head: bigint,
 ): Promise<string[]> {
   const projected = queries.account(accountId);
   if (projected && projected.position > head) {

@@ -4,12 +4,12 @@
 import { describeError, StartupError } from '../../config/files.js';
 import type { Logger } from '../../config/logger.js';
 import { openEventStore } from '../../store/open.js';
-import type { EventStore } from '../../store/port.js';
+import { miningCodec, type MiningStore } from '../../commands/codec.js';
 import { startProjector } from './projector.js';
 import { ReadModelUnavailableError, type ReadModel } from '../read-model/read-model.js';
 
 export interface CaughtUp {
-  store: EventStore;
+  store: MiningStore;
   readModel: ReadModel;
 }
 
@@ -17,7 +17,7 @@ export async function withCaughtUpProjection<T>(
   options: { eventStoreUrl: string; readModelPath: string; logger?: Logger },
   run: (context: CaughtUp) => Promise<T>,
 ): Promise<T> {
-  const store = await withDeadline(openEventStore(options.eventStoreUrl, { readOnly: true }), options.eventStoreUrl);
+  const store = await withDeadline(openEventStore(options.eventStoreUrl, { codec: miningCodec, readOnly: true }), options.eventStoreUrl);
   try {
     // An unreachable server (EventStoreDB) would otherwise leave replay/verify silent for good.
     await withDeadline(store.headPosition(), options.eventStoreUrl).catch(async (error: unknown) => {

@@ -6,8 +6,7 @@ import { applyEvent, type AccountAccrual, type AccrualOptions, type SessionLedge
 import { accountOf, type Actor, type BalanceAdjustedData, type MiningEvent } from '../../domain/events.js';
 import { sessionEarnedUnits, type SessionAccrual } from '../../domain/session.js';
 import { parseIso } from '../../domain/time.js';
-import { decode } from '../../commands/codec.js';
-import type { RecordedEvent } from '../../store/port.js';
+import type { MiningRecord } from '../../commands/codec.js';
 import { sessionOfRow, type AccountRow, type SessionRow } from '../read-model/queries.js';
 import { readCheckpoint } from '../read-model/schema.js';
 
@@ -38,7 +37,7 @@ export class CheckpointMovedError extends Error {
 
 export interface ProjectionEngine {
   /** Folds events in memory; those at or below the applied position are redeliveries and skipped. */
-  apply(events: readonly RecordedEvent[]): number;
+  apply(events: readonly MiningRecord[]): number;
   /** Writes changed accounts, sessions and the checkpoint in one transaction. */
   flush(): void;
   /** Drops cached and unflushed state and re-reads the checkpoint (after a CheckpointMovedError). */
@@ -131,7 +130,7 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
     };
   }
 
-  function applyOne(recorded: RecordedEvent): void {
+  function applyOne(recorded: MiningRecord): void {
     // Keyed by stream name: a hit needs neither the account-id check nor a slice.
     let state = cache.get(recorded.stream);
     if (!state) {
@@ -145,7 +144,7 @@ export function createEngine(db: Database.Database, options: EngineOptions = {})
       cache.delete(recorded.stream);
       cache.set(recorded.stream, state);
     }
-    const { event, metadata } = decode(recorded);
+    const { event, metadata } = recorded;
     if (event.type === 'BalanceAdjusted') {
       (state.adjusted ??= []).push({ revision: recorded.revision, position: recorded.position, data: event.data, actor: metadata.actor });
     }

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../../config/logger.js';
 import { EventValidationError, STREAM_PREFIX } from '../../domain/events.js';
-import type { EventStore, RecordedEvent, Subscription } from '../../store/port.js';
+import type { Subscription } from '../../store/port.js';
+import type { MiningRecord, MiningStore } from '../../commands/codec.js';
 import { CheckpointMovedError, createEngine, type ProjectionEngine } from './engine.js';
 import { lagSecondsOf, projectorMetrics } from './metrics.js';
 import { createQueries, type ReadModelQueries } from '../read-model/queries.js';
@@ -28,7 +29,7 @@ export interface Projector {
 }
 
 export interface ProjectorOptions {
-  store: EventStore;
+  store: MiningStore;
   readModelPath: string;
   logger?: Logger;
   registry?: Registry;
@@ -156,7 +157,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     waiters.notify();
   }
 
-  function onEvents(batch: RecordedEvent[]): void {
+  function onEvents(batch: MiningRecord[]): void {
     if (restarting || stopping || halted) return;
     metrics.eventsApplied(conn.engine.apply(batch));
     failures = 0;

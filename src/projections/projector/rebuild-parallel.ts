@@ -1,14 +1,15 @@
-// The parallel part of a rebuild on the embedded store: one worker per partition of the accounts
+// The parallel part of a rebuild on a store with the `partitions` capability: one worker per partition of the accounts
 // folds its events up to a fixed position into a file of its own; the parts are then merged into
 // the rebuild's scratch file (accounts never span partitions, so the merge is a plain copy).
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import type { PartitionSource } from '../../store/capabilities.js';
 import type { RebuildWorkerData, RebuildWorkerMessage } from './rebuild-worker.js';
 import { siblingWorkerUrl } from '../../config/worker-url.js';
 import { removeScratch } from '../read-model/schema.js';
 
 export interface ParallelBuildOptions {
-  eventsPath: string;
+  source: PartitionSource;
   /** Positions up to and including this one. */
   upTo: bigint;
   partitions: number;
@@ -34,7 +35,7 @@ async function runWorkers(options: ParallelBuildOptions, parts: string[]): Promi
   try {
     const results = parts.map((partPath, partition) => {
       const data: RebuildWorkerData = {
-        eventsPath: options.eventsPath, partPath, partition, partitions: parts.length, upTo: options.upTo.toString(),
+        source: options.source, partPath, partition, partitions: parts.length, upTo: options.upTo.toString(),
         pageSize: options.pageSize, flushEvery: options.flushEvery, cacheLimit: options.cacheLimit,
       };
       // A larger young generation: the fold allocates many short-lived objects per event.

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../../store/port.js';
+import type { MiningStore } from '../../commands/codec.js';
 import { createEngine, type ProjectionEngine } from './engine.js';
 import { pageReader } from './page-reader.js';
 import { buildInParallel, ParallelBuildStopped } from './rebuild-parallel.js';
@@ -24,7 +24,7 @@ export interface RebuildProgress {
 }
 
 export interface RebuildOptions {
-  store: EventStore;
+  store: MiningStore;
   readModelPath: string;
   /** Catch up with events written during the build before switching (serve keeps running). */
   swap?: boolean;
@@ -48,12 +48,6 @@ export interface RebuildOptions {
 
 /** Below this many events, starting workers costs more than it saves. */
 export const PARALLEL_FROM = 50_000n;
-
-/** The embedded store's file, when the store is the embedded one (its log can be read in partitions). */
-function embeddedPathOf(store: EventStore): string | undefined {
-  const embedded = store as EventStore & { path?: unknown; readAllPage?: unknown };
-  return typeof embedded.path === 'string' && typeof embedded.readAllPage === 'function' ? embedded.path : undefined;
-}
 
 export interface RebuildResult {
   events: number;
@@ -123,15 +117,15 @@ async function follow(build: Build, phase: RebuildProgress['phase'], until: bigi
   report(true);
 }
 
-/** On the embedded store, folds the log up to `head` in partitions on worker threads. */
+/** On a store with the `partitions` capability, folds the log up to `head` in partitions on worker threads. */
 async function foldInParallel(build: Build, head: bigint): Promise<void> {
   const { options } = build;
-  const eventsPath = embeddedPathOf(options.store);
+  const source = options.store.capabilities?.partitions;
   const workers = options.workers ?? (head >= PARALLEL_FROM ? Math.min(2, availableParallelism()) : 1);
-  if (workers < 2 || !eventsPath) return;
+  if (workers < 2 || !source) return;
   try {
     await buildInParallel(build.db, {
-      eventsPath, upTo: head, partitions: workers, scratch: build.scratch,
+      source, upTo: head, partitions: workers, scratch: build.scratch,
       pageSize: options.pageSize ?? 2000, flushEvery: options.flushEvery ?? 100_000, cacheLimit: options.cacheLimit ?? 250_000,
       onProgress: (events) => build.report('build', events, Number(head), events, false),
       shouldStop: options.shouldStop,

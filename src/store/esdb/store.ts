@@ -90,6 +90,9 @@ export async function openEsdbStore(url: string, options: EsdbStoreOptions = {})
   }
 
   const store: EventStore = {
+    // Only the port: reads go through readAll/readStream (consumers fall back to them).
+    capabilities: {},
+
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       const data = toEventData(stream, events);
       if (data.length === 0) return emptyAppend(stream, expected);

@@ -118,6 +118,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   const store: PostgresEventStore = {
     schema: location.schema,
+    // Only the port: reads go through readAll/readStream (consumers fall back to them).
+    capabilities: {},
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       if (closed) throw new StoreUnavailableError('event store is closed');

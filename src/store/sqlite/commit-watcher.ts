@@ -1,7 +1,7 @@
 // Wakes subscriptions when something was committed: at once for our own writer's answers, and for
 // other processes' commits by polling SQLite's data_version, only while someone is waiting. And the
 // committed log: what our own writer just committed, handed to subscribers from memory.
-import type { RecordedEvent } from '../port.js';
+import type { EventCodec, EventToAppend, RecordedEvent } from '../port.js';
 import type { SerializedEvent } from '../serialize.js';
 import type { ScannedPage } from './reader.js';
 import type { StopSignal } from '../subscription-handle.js';
@@ -79,50 +79,61 @@ export function commitWatcher(pollIntervalMs: number): CommitWatcher {
 }
 
 /** What this process's writer committed: one append's events, at consecutive positions (from, to]. */
-interface Committed {
+interface Committed<E extends RecordedEvent> {
   from: bigint;
   to: bigint;
   stream: string;
   firstRevision: bigint;
   serialized: SerializedEvent[];
+  /** The appended objects themselves (the codec may build its events from them: no JSON round trip). */
+  appended: EventToAppend[];
   /** Built on first use, once for every subscriber. */
-  events: RecordedEvent[] | undefined;
+  events: E[] | undefined;
 }
 
-export interface CommittedLog {
+export interface CommittedLog<E extends RecordedEvent = RecordedEvent> {
   /** Records an append this process's writer has just committed (before subscribers are woken). */
-  record(stream: string, events: SerializedEvent[], outcome: { nextExpectedRevision: bigint; position: bigint }): void;
+  record(stream: string, events: SerializedEvent[], appended: EventToAppend[], outcome: { nextExpectedRevision: bigint; position: bigint }): void;
   /**
    * The events after `after` (exclusive) that memory holds without a hole, up to `limit` matching
    * `prefix`: a page, as a read of the log would give it. 'gap' when memory holds later events but
    * not those right after `after` (another process wrote, or they were dropped): read the store.
    * undefined when memory holds nothing after `after`.
    */
-  page(after: bigint, limit: number, prefix: string | undefined): ScannedPage | 'gap' | undefined;
+  page(after: bigint, limit: number, prefix: string | undefined): ScannedPage<E> | 'gap' | undefined;
 }
 
 /**
- * A bounded memory of recent commits, so in-process subscribers (projector, sweeper) take what was
- * just written without reading it back from SQLite. Events are parsed from the same JSON text the
- * store holds, so a subscriber sees exactly what a read would return.
+ * A bounded memory of recent commits, so in-process subscribers (projector, sweeper, relay) take what
+ * was just written without reading it back from SQLite. The codec builds each event from the appended
+ * object it already validated (`appended`), without a JSON round trip; an event it cannot vouch for
+ * is parsed from the same JSON text the store holds and decoded, so a subscriber sees what a read
+ * would return either way.
  */
-export function committedLog(maxEvents = 16_384): CommittedLog {
-  let entries: Committed[] = [];
+export function committedLog<E extends RecordedEvent>(codec: EventCodec<E>, maxEvents = 16_384): CommittedLog<E> {
+  const { decode } = codec;
+  const fromAppended = codec.appended?.bind(codec);
+  let entries: Committed<E>[] = [];
   let head = 0;
   let held = 0;
 
-  function eventsOf(entry: Committed): RecordedEvent[] {
+  function eventsOf(entry: Committed<E>): E[] {
     if (entry.events) return entry.events;
-    const { serialized, stream } = entry;
-    const events = new Array<RecordedEvent>(serialized.length);
+    const { serialized, appended, stream } = entry;
+    const events = new Array<E>(serialized.length);
     let position = entry.from;
     let revision = entry.firstRevision;
     for (let i = 0; i < serialized.length; i++) {
-      const e = serialized[i]!;
-      events[i] = {
-        id: e.id, stream, revision, position: ++position, type: e.type,
-        data: JSON.parse(e.data), metadata: JSON.parse(e.metadata),
-      };
+      position++;
+      const built = fromAppended?.(appended[i]!, stream, revision, position);
+      if (built !== undefined) events[i] = built;
+      else {
+        const e = serialized[i]!;
+        events[i] = decode({
+          id: e.id, stream, revision, position, type: e.type,
+          data: JSON.parse(e.data), metadata: JSON.parse(e.metadata),
+        });
+      }
       revision++;
     }
     entry.events = events;
@@ -143,7 +154,7 @@ export function committedLog(maxEvents = 16_384): CommittedLog {
   }
 
   return {
-    record(stream, events, outcome) {
+    record(stream, events, appended, outcome) {
       const n = events.length;
       if (n === 0) return;
       const to = outcome.position;
@@ -155,7 +166,7 @@ export function committedLog(maxEvents = 16_384): CommittedLog {
         head = 0;
         held = 0;
       }
-      entries.push({ from, to, stream, firstRevision: outcome.nextExpectedRevision - BigInt(n - 1), serialized: events, events: undefined });
+      entries.push({ from, to, stream, firstRevision: outcome.nextExpectedRevision - BigInt(n - 1), serialized: events, appended, events: undefined });
       held += n;
       while (held > maxEvents && head < entries.length - 1) held -= entries[head++]!.serialized.length;
       if (head > 1024 && head * 2 > entries.length) {
@@ -167,7 +178,7 @@ export function committedLog(maxEvents = 16_384): CommittedLog {
       let i = firstAfter(after);
       if (i < 0) return undefined;
       if (entries[i]!.from > after) return 'gap';
-      const events: RecordedEvent[] = [];
+      const events: E[] = [];
       let scannedTo = after;
       for (; i < entries.length; i++) {
         const entry = entries[i]!;

@@ -1,15 +1,10 @@
-// A partition of the embedded store's log, read straight from its `events` table by path (rebuild
-// workers have no store object): each worker folds the accounts of one partition and the others'
+// The embedded store's `partitions` capability: a partition of the log, read straight from its
+// `events` table by path (rebuild workers have no store object; they load this module through
+// capabilities.ts openPartition): each worker folds the accounts of one partition and the others'
 // rows are skipped inside SQLite, before any JSON is parsed.
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../port.js';
+import type { PartitionReader } from '../capabilities.js';
 import { toRecorded, type Row } from './reader.js';
-
-export interface PartitionReader {
-  /** Events of this partition with after < position <= upTo, at most `limit`. */
-  page(after: bigint, upTo: bigint, limit: number): RecordedEvent[];
-  close(): void;
-}
 
 /**
  * Cheap and deterministic: the account id's first and last characters (`mining-` is 7 long), so ids

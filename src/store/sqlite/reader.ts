@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import type { RecordedEvent } from '../port.js';
 import { configureConnection } from './schema.js';
 
-export interface ScannedPage {
-  events: RecordedEvent[];
+export interface ScannedPage<E extends RecordedEvent = RecordedEvent> {
+  events: E[];
   /** Every event up to here was looked at (matching or not): the next page may start after it. */
   scannedTo: bigint;
 }

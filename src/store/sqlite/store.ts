@@ -7,12 +7,15 @@ import { describeError, ensurePrivateFile, StartupError } from '../../config/fil
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import {
-  InvalidAppendError, StoreUnavailableError, WrongExpectedRevisionError,
-  type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
+  InvalidAppendError, rawCodec, StoreUnavailableError, WrongExpectedRevisionError,
+  type AppendResult, type EventCodec, type EventStore, type EventToAppend, type ExpectedRevision, type FromPosition,
   type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type SubscribeOptions,
   type Subscription, type SubscriptionHandler,
 } from '../port.js';
 import { serializeEvents } from '../serialize.js';
+import type { StoreCapabilities } from '../capabilities.js';
+import { siblingWorkerUrl } from '../../config/worker-url.js';
+import { replayPages } from './replay-reader.js';
 import { commitWatcher, committedLog } from './commit-watcher.js';
 import { checkIntegrity, isCorruption, StoreDamagedError, type IntegrityResult } from './integrity.js';
 import { openReader, type Reader } from './reader.js';
@@ -20,13 +23,15 @@ import { createSubscription } from './subscription.js';
 import type { AppendOutcome } from './writer.js';
 import { startWriterClient } from './writer-client.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions<E extends RecordedEvent = RecordedEvent> {
   path: string;
+  /** What reads and subscriptions yield (port.ts EventCodec); default: the stored events, unchecked. */
+  codec?: EventCodec<E>;
   /** How often to look for commits made by other processes while someone subscribes (ms). */
   pollIntervalMs?: number;
   /** Events per read page and per subscription batch. */
   pageSize?: number;
-  /** Pause between passes of the per-stream indexer once it is caught up (ms); 0: only on indexNow(). */
+  /** Pause between passes of the per-stream indexer once it is caught up (ms); 0: only on capabilities.index(). */
   indexIntervalMs?: number;
   /** Open for reading only: no writer thread, nothing created; a missing file is an error (replay, verify). */
   readOnly?: boolean;
@@ -36,12 +41,10 @@ export interface SqliteStoreOptions {
   integrityCheck?: { budgetMs: number; onResult?: (result: IntegrityResult, path: string) => void };
 }
 
-export interface SqliteEventStore extends EventStore {
+export interface SqliteEventStore<E extends RecordedEvent = RecordedEvent> extends EventStore<E> {
   readonly path: string;
-  /** Reads a page of all events after a position synchronously (projector rebuilds). */
-  readAllPage(after: bigint, limit: number, prefix?: string): RecordedEvent[];
-  /** Moves every committed event into the per-stream index now; resolves with how many it moved. */
-  indexNow(): Promise<number>;
+  /** The embedded store has every capability. */
+  readonly capabilities: Required<StoreCapabilities<E>>;
   /** Why the store must not be trusted (a failed integrity check, a damaged page met), or null. */
   problem(): string | null;
 }
@@ -55,7 +58,8 @@ function toResult(stream: string, expected: ExpectedRevision, outcome: AppendOut
   throw new StoreUnavailableError(outcome.message);
 }
 
-export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteEventStore> {
+export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(options: SqliteStoreOptions<E>): Promise<SqliteEventStore<E>> {
+  const codec = options.codec ?? (rawCodec as unknown as EventCodec<E>);
   const path = resolve(options.path);
   if (options.readOnly) {
     if (!existsSync(path)) throw new StartupError(`event store ${path} does not exist`);
@@ -71,7 +75,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
   const commits = commitWatcher(options.pollIntervalMs ?? 20);
   // Our own commits, for in-process subscribers (only kept while someone subscribes).
-  const recent = committedLog();
+  const recent = committedLog(codec);
   let subscribers = 0;
   // The writer creates the schema; start it first so the reader finds the tables.
   const writer = options.readOnly ? readOnlyWriter(path) : await startWriterClient({
@@ -80,6 +84,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     commits.close();
     throw new StartupError(`event store ${path} cannot be opened: ${describeError(error).replace(/^event store writer could not start: /, '')}`);
   });
+  // Each event is decoded once, as it is handed out: a read yields the events before a bad one first.
+  const decode = codec.decode;
+  const decodeAll = (events: RecordedEvent[]): E[] => (codec === (rawCodec as unknown) ? (events as E[]) : events.map(decode));
   /** Set once the file is known to be damaged; every later failure names it the same way. */
   let damage: StoreDamagedError | undefined;
   const damaged = (reason: string): StoreDamagedError => (damage ??= new StoreDamagedError(path, reason));
@@ -109,10 +116,15 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return reader;
   }
 
-  const store: SqliteEventStore = {
+  const store: SqliteEventStore<E> = {
     path,
-    readAllPage: (after, limit, prefix) => open().allPage(after, limit, prefix).events,
-    indexNow: () => writer.indexNow(),
+    capabilities: {
+      pages: (after, limit, prefix) => decodeAll(open().allPage(after, limit, prefix).events),
+      // Workers open the file themselves (partition-reader.ts).
+      partitions: { module: siblingWorkerUrl('partition-reader', import.meta.url).href, location: path },
+      streamPages: (stream, from, chain, options) => replayPages(path, stream, from, chain, options),
+      index: () => writer.indexNow(),
+    },
     problem: () => damage?.message ?? null,
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -122,7 +134,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       let outcome: AppendOutcome;
       try {
         outcome = await writer.append(request, subscribers === 0 ? undefined : (done) => {
-          if (done.ok && done.written) recent.record(stream, serialized, done);
+          if (done.ok && done.written) recent.record(stream, serialized, events, done);
         });
         return toResult(stream, expected, outcome);
       } catch (error) {
@@ -130,7 +142,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
     },
 
-    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<E> {
       const backwards = options.direction === 'backwards';
       const start = options.fromRevision ?? (backwards ? 'end' : 'start');
       let from = start === 'start' ? 0n : start === 'end' ? MAX_REVISION : start;
@@ -138,7 +150,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       while (remaining > 0 && from >= 0n) {
         const limit = Math.min(pageSize, remaining);
         const page = open().streamPage(stream, from, backwards, limit);
-        for (const event of page) yield event;
+        for (const event of page) yield decode(event);
         if (page.length < limit) return;
         remaining -= page.length;
         const last = page[page.length - 1]!.revision;
@@ -146,13 +158,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
     },
 
-    async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    async *readAll(options: ReadAllOptions = {}): AsyncIterable<E> {
       let after = options.from === undefined || options.from === 'start' ? 0n : options.from;
       let remaining = options.maxCount ?? Infinity;
       while (remaining > 0) {
         const limit = Math.min(pageSize, remaining);
         const page = open().allPage(after, limit, options.prefix);
-        for (const event of page.events) yield event;
+        for (const event of page.events) yield decode(event);
         // A short page scanned to the end of the log.
         if (page.events.length < limit) return;
         remaining -= page.events.length;
@@ -161,13 +173,16 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
     },
 
-    subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler<E>): Subscription {
       const prefix = options.prefix || undefined;
       subscribers++;
       const subscription = createSubscription({
         from: options.from ?? 'start',
         batchSize: options.batchSize ?? pageSize,
-        readPage: (after, limit) => open().allPage(after, limit, prefix),
+        readPage: (after, limit) => {
+          const page = open().allPage(after, limit, prefix);
+          return { events: decodeAll(page.events), scannedTo: page.scannedTo };
+        },
         livePage: (after, limit) => recent.page(after, limit, prefix),
         foreignCount: commits.foreignCount,
         commitCount: commits.count,

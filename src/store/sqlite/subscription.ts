@@ -1,25 +1,25 @@
 // A catch-up subscription over the embedded store: the backlog in batches, a caught-up signal,
 // then live events as commits are noticed. Restartable from any checkpoint.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { FromPosition, Subscription, SubscriptionHandler } from '../port.js';
+import type { FromPosition, RecordedEvent, Subscription, SubscriptionHandler } from '../port.js';
 import { subscriptionHandle, type StopSignal } from '../subscription-handle.js';
 import type { ScannedPage } from './reader.js';
 
-export interface SubscriptionSource {
+export interface SubscriptionSource<E extends RecordedEvent> {
   from: FromPosition;
   batchSize: number;
-  readPage(after: bigint, limit: number): ScannedPage;
+  readPage(after: bigint, limit: number): ScannedPage<E>;
   /**
    * What this process committed after `after`, from memory (see CommittedLog.page); absent: every
    * page is read from the store.
    */
-  livePage?(after: bigint, limit: number): ScannedPage | 'gap' | undefined;
+  livePage?(after: bigint, limit: number): ScannedPage<E> | 'gap' | undefined;
   /** Changes when a commit memory may not hold was noticed (another connection's). */
   foreignCount?(): number;
   commitCount(): number;
   waitForCommit(after: number, signal: StopSignal): Promise<void>;
   isClosed(): boolean;
-  handler: SubscriptionHandler;
+  handler: SubscriptionHandler<E>;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface SubscriptionSource {
  * connection committed; our own writer's commits come from memory. Either way a page holds the
  * same events in the same order, so the subscriber cannot tell the two apart.
  */
-export function createSubscription(source: SubscriptionSource): Subscription {
+export function createSubscription<E extends RecordedEvent>(source: SubscriptionSource<E>): Subscription {
   const signal: StopSignal = { stopped: false };
   const { handler } = source;
 

@@ -1,46 +1,15 @@
-// Pages of one long stream for the auditor's replay, read and validated on a worker thread
-// (replay-reader-worker.ts) while this thread folds and prints the page before. Only for the
-// embedded store: the worker opens the store's file itself.
+// The embedded store's `streamPages` capability: pages of one long stream for the auditor's
+// replay, read and validated on a worker thread (replay-reader-worker.ts) while this thread folds
+// and prints the page before. The worker opens the store's file itself.
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { ChainState } from '../../audit/chain.js';
 import { decode } from '../../commands/codec.js';
 import type { Actor, MiningEvent } from '../../domain/events.js';
-import type { EventStore } from '../../store/port.js';
-import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from '../../store/sqlite/stream-scan.js';
-import type { SqliteEventStore } from '../../store/sqlite/store.js';
+import type { StreamPage, StreamPagesOptions } from '../capabilities.js';
+import { DATA, FIELDS, METADATA, pageEvent, pagePlace, rawEvent, TYPE } from './stream-scan.js';
 import type { ReplayReaderData, ReplayReaderMessage, ReplayReaderRequest } from './replay-reader-worker.js';
 import { siblingWorkerUrl } from '../../config/worker-url.js';
-
-export interface ReplayPage {
-  /** Validated events in stream order. */
-  events: MiningEvent[];
-  /** Revision and position of the last of them (unset when there are none). */
-  lastRevision: bigint | undefined;
-  lastPosition: bigint | undefined;
-  /** The hash chain after the page's events. */
-  chain: ChainState;
-  /** The metadata's recordedAt of event `i` (parsed on demand: only stops need it). */
-  recordedAt(i: number): string;
-  /** The actor of each BalanceAdjusted in the page, by index (the ledger names who adjusted). */
-  actors?: Map<number, Actor>;
-}
-
-export interface ReplayReaderOptions {
-  /** Last position to replay (inclusive). */
-  untilPosition?: bigint | null;
-  /** Events in the first page (default 400); later ones hold about 96 KiB of text. */
-  pageSize?: number;
-  /** Pages read ahead of the one being folded (default 4). */
-  ahead?: number;
-}
-
-/** The embedded store's file, or undefined for any other store. */
-export function embeddedStorePath(store: EventStore): string | undefined {
-  const sqlite = store as Partial<SqliteEventStore>;
-  const isEmbedded = typeof sqlite.path === 'string' && typeof sqlite.readAllPage === 'function' && typeof sqlite.indexNow === 'function';
-  return isEmbedded ? sqlite.path : undefined;
-}
 
 function errorOf(message: Extract<ReplayReaderMessage, { kind: 'error' }>): Error {
   if (message.name === 'SqliteError') return new Database.SqliteError(message.message, String(message.code));
@@ -86,14 +55,10 @@ function recordedAtOf(fields: string[]): (i: number) => string {
   return (i) => String((JSON.parse(fields[i * FIELDS + METADATA]!) as { recordedAt?: unknown }).recordedAt);
 }
 
-/**
- * Pages of `stream` from revision `from` on, in order, up to the first event past `untilPosition`.
- * An event that does not decode ends the pages with decode's own error, after the events before it.
- * Stopping early (break, throw) stops the worker.
- */
+/** The store file's `streamPages` (StoreCapabilities.streamPages says what it yields). */
 export async function* replayPages(
-  path: string, stream: string, from: bigint, chain: ChainState, options: ReplayReaderOptions = {},
-): AsyncGenerator<ReplayPage, void, undefined> {
+  path: string, stream: string, from: bigint, chain: ChainState, options: StreamPagesOptions = {},
+): AsyncGenerator<StreamPage, void, undefined> {
   const workerData: ReplayReaderData = {
     path, stream, from, untilPosition: options.untilPosition ?? null, pageSize: options.pageSize ?? 400, ahead: options.ahead ?? 4, chain,
   };

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decode } from '../../commands/codec.js';
 import { ChainFollower, type ChainState } from '../../audit/chain.js';
-import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from '../../store/sqlite/stream-scan.js';
+import { openStreamScanner, pageEvent, pagePlace, rawFields, type RawEvent } from './stream-scan.js';
 
 export interface ReplayReaderData {
   path: string;

@@ -55,7 +55,7 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRoutesOptions> = (
   }, async (request) => {
     // A damaged store (a failed integrity check, a corrupt page met by a command) is never ready;
     // its message names the file and says what to do (SPEC §15).
-    const damaged = () => (store as Partial<{ problem(): string | null }>).problem?.() ?? null;
+    const damaged = () => store.capabilities?.damage?.() ?? null;
     if (damaged() !== null) throw notReady(damaged()!);
     let head;
     try {

@@ -58,6 +58,8 @@ export interface StoreCapabilities<E extends RecordedEvent = RecordedEvent> {
   streamPages?: (stream: string, from: bigint, chain: ChainState, options?: StreamPagesOptions) => AsyncGenerator<StreamPage, void, undefined>;
   /** Moves every committed event into the per-stream index now; resolves with how many it moved. */
   index?: () => Promise<number>;
+  /** Why the store must not be trusted (a failed integrity check, a damaged page met), or null; readiness asks. */
+  damage?: () => string | null;
 }
 
 /** Opens a partition reader of a store's `partitions` capability (on the worker thread that reads). */

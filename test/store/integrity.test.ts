@@ -31,7 +31,7 @@ t.test('a store opened with the check reports its result and, when damaged, its 
   const store = await openSqliteStore({ path: join(dir, 'events.db'), integrityCheck: { budgetMs: 60_000, onResult: (r) => seen.push(r.kind) } });
   t.teardown(() => store.close());
   t.same(seen, ['ok']);
-  t.equal(store.problem(), null);
+  t.equal(store.capabilities.damage(), null);
 });
 
 t.test('what counts as corruption, and what the operator is told', async (t) => {

@@ -45,8 +45,6 @@ export interface SqliteEventStore<E extends RecordedEvent = RecordedEvent> exten
   readonly path: string;
   /** The embedded store has every capability. */
   readonly capabilities: Required<StoreCapabilities<E>>;
-  /** Why the store must not be trusted (a failed integrity check, a damaged page met), or null. */
-  problem(): string | null;
 }
 
 const MAX_REVISION = 9_223_372_036_854_775_807n;
@@ -124,8 +122,8 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
       partitions: { module: siblingWorkerUrl('partition-reader', import.meta.url).href, location: path },
       streamPages: (stream, from, chain, options) => replayPages(path, stream, from, chain, options),
       index: () => writer.indexNow(),
+      damage: () => damage?.message ?? null,
     },
-    problem: () => damage?.message ?? null,
 
     async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
       if (closed) throw new StoreUnavailableError('event store is closed');

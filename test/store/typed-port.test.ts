@@ -116,7 +116,8 @@ t.test('withCodec: an adapter that yields stored events, decoded by the codec in
 t.test('the embedded store declares every capability; the others declare none', async (t) => {
   const store = await openSqliteStore({ path: join(t.testdir(), 'events.db'), codec: miningCodec, indexIntervalMs: 0 });
   t.teardown(() => store.close());
-  t.same(Object.keys(store.capabilities).sort(), ['index', 'pages', 'partitions', 'streamPages']);
+  t.same(Object.keys(store.capabilities).sort(), ['damage', 'index', 'pages', 'partitions', 'streamPages']);
+  t.equal(store.capabilities.damage(), null, 'a healthy store reports no damage');
   await store.append('mining-dan', [encode(start, randomUUID(), '2026-03-01T10:00:00.001Z', CONTEXT)], 'no_stream');
   t.equal(await store.capabilities.index(), 1, 'index moves the committed event into the per-stream index');
   t.match(store.capabilities.partitions, { location: store.path, module: /partition-reader\.(ts|js)$/ });

@@ -1,20 +1,13 @@
 // `mining-ledger token`: minting with the same secret resolution as `serve`, and its usage errors.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { tokenVerifier } from '../../src/api/auth.js';
 import { resolveSecret } from '../../src/api/secret.js';
-import { runCli } from '../../src/cli/main.js';
+import { runInProcess } from '../support/cli.js';
 
 async function token(args: string[], env: Record<string, string>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(['token', ...args], { env, stdout, stderr });
+  const { code, out, err } = await runInProcess(['token', ...args], env);
   return { code, out: out.trim(), err };
 }
 

@@ -1,19 +1,9 @@
 // Flag parsing (node:util parseArgs, strict) through the command line and on the parser itself.
-import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { parseArgs, UsageError, type FlagSpec } from '../../src/cli/args.js';
-import { runCli } from '../../src/cli/main.js';
+import { runInProcess } from '../support/cli.js';
 
-async function run(argv: string[], env: Record<string, string>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runCli(argv, { env, stdout, stderr });
-  return { code, out, err };
-}
+const run = (argv: string[], env: Record<string, string>) => runInProcess(argv, env);
 
 const SPECS: Record<string, FlagSpec> = {
   amount: { type: 'string', description: 'a signed amount' },

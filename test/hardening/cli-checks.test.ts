@@ -1,21 +1,11 @@
 // SPEC §15 "Command line" and the EventStoreDB deadline of replay/verify, through the command line.
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runCli } from '../../src/cli/main.js';
 import { cli } from './helpers.js';
+import { runInProcess } from '../support/cli.js';
 
 t.setTimeout(300_000);
 
-async function run(argv: string[], env: Record<string, string>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runCli(argv, { env, stdout, stderr });
-  return { code, out, err };
-}
+const run = (argv: string[], env: Record<string, string>) => runInProcess(argv, env);
 
 t.test('a flag that takes one value, given twice, is exit 2 (token --sub a --sub b signed b)', async (t) => {
   const env = { DATA_DIR: t.testdir(), JWT_SECRET: 'x'.repeat(40) };

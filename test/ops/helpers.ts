@@ -1,13 +1,12 @@
 // Shared by the operations tests: `serve` in-process on a free port, CLI runs with captured output,
 // and a handler that writes into the same store file with a virtual clock (events in the past).
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { Test } from 'tap';
-import { runCli } from '../../src/cli/main.js';
 import { uuidV7Generator, virtualClock, type VirtualClock } from '../../src/commands/clock.js';
 import { createCommandHandler, type CommandHandler } from '../../src/commands/handler.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite/store.js';
 import { miningCodec, type MiningRecord } from '../../src/commands/codec.js';
+import { runInProcess } from '../support/cli.js';
 export { freePort } from '../support/net.js';
 
 export const user = (id = 'app') => ({ actor: { kind: 'user' as const, id }, correlationId: 'ops-test' });
@@ -19,13 +18,7 @@ export interface Run {
 }
 
 export async function cli(args: string[], env: Record<string, string>, stopSignal?: Promise<string>): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(args, { env, stdout, stderr, ...(stopSignal ? { stopSignal } : {}) });
+  const { code, out, err } = await runInProcess(args, env, stopSignal);
   return { code, stdout: out, stderr: err };
 }
 

@@ -1,18 +1,8 @@
 // `mining-ledger relay` through the real command line, where no broker is needed: bad usage exits 2.
 import t from 'tap';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../../src/cli/main.js';
+import { runInProcess } from '../support/cli.js';
 
-async function relay(args: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(['relay', ...args], { env, stdout, stderr });
-  return { code, out, err };
-}
+const relay = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(['relay', ...args], env);
 
 t.test('relay without KAFKA_BROKERS exits 2 naming the variable', async (t) => {
   const dir = t.testdir();

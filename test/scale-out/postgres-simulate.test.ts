@@ -1,21 +1,11 @@
 // `simulate --event-store-url postgres://…`: the simulation with crashes against a PostgreSQL store,
 // checked against independent truth; a store that already holds events is refused (exit 2).
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runCli } from '../../src/cli/main.js';
 import { freshSchemaUrl, PG_SKIP, pgUrl } from '../store/postgres-helpers.js';
+import { runInProcess } from '../support/cli.js';
 
-async function simulate(url: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(['simulate', '--miners', '4', '--hours', '0.3', '--seed', '11', '--crash-every', '5', '--event-store-url', url],
-    { env: { LOG_LEVEL: 'silent', DATA_DIR: t.testdir() }, stdout, stderr });
-  return { code, out, err };
-}
+const simulate = (url: string) => runInProcess(['simulate', '--miners', '4', '--hours', '0.3', '--seed', '11', '--crash-every', '5', '--event-store-url', url],
+  { LOG_LEVEL: 'silent', DATA_DIR: t.testdir() });
 
 if (!pgUrl) {
   t.comment(`PostgreSQL simulate SKIPPED: ${PG_SKIP}`);

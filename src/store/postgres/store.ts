@@ -15,6 +15,7 @@ import { commitNotifier } from './notifier.js';
 import { ensureSchema, namesOf, parsePostgresUrl } from './schema.js';
 import { subscribePostgres, type ScannedPage } from './subscription.js';
 import { groupCommitWriter } from './writer.js';
+import { pagedStream } from '../stream-pages.js';
 
 export interface PostgresStoreOptions {
   /** Events per read page and per subscription batch (default 1000). */
@@ -126,20 +127,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return writer.append({ stream, expected, events: serializeEvents(stream, events) });
     },
 
-    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
-      const backwards = options.direction === 'backwards';
-      const start = options.fromRevision ?? (backwards ? 'end' : 'start');
-      let from = start === 'start' ? 0n : start === 'end' ? 9_223_372_036_854_775_807n : start;
-      let remaining = options.maxCount ?? Infinity;
-      while (remaining > 0 && from >= 0n) {
-        const limit = Math.min(pageSize, remaining);
-        const page = decodeEvents(await query<EventRow>(backwards ? streamBackwards : streamForwards, [stream, from.toString(), limit]));
-        for (const event of page) yield event;
-        if (page.length < limit) return;
-        remaining -= page.length;
-        const last = page[page.length - 1]!.revision;
-        from = backwards ? last - 1n : last + 1n;
-      }
+    readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+      return pagedStream(options, pageSize, async (from, backwards, limit) =>
+        decodeEvents(await query<EventRow>(backwards ? streamBackwards : streamForwards, [stream, from.toString(), limit])));
     },
 
     async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {

@@ -22,6 +22,7 @@ import { openReader, type Reader } from './reader.js';
 import { createSubscription } from './subscription.js';
 import type { AppendOutcome } from './writer.js';
 import { startWriterClient } from './writer-client.js';
+import { pagedStream } from '../stream-pages.js';
 
 export interface SqliteStoreOptions<E extends RecordedEvent = RecordedEvent> {
   path: string;
@@ -46,8 +47,6 @@ export interface SqliteEventStore<E extends RecordedEvent = RecordedEvent> exten
   /** The embedded store has every capability. */
   readonly capabilities: Required<StoreCapabilities<E>>;
 }
-
-const MAX_REVISION = 9_223_372_036_854_775_807n;
 
 function toResult(stream: string, expected: ExpectedRevision, outcome: AppendOutcome): AppendResult {
   if (outcome.ok) return { nextExpectedRevision: outcome.nextExpectedRevision, position: outcome.position };
@@ -141,18 +140,8 @@ export async function openSqliteStore<E extends RecordedEvent = RecordedEvent>(o
     },
 
     async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<E> {
-      const backwards = options.direction === 'backwards';
-      const start = options.fromRevision ?? (backwards ? 'end' : 'start');
-      let from = start === 'start' ? 0n : start === 'end' ? MAX_REVISION : start;
-      let remaining = options.maxCount ?? Infinity;
-      while (remaining > 0 && from >= 0n) {
-        const limit = Math.min(pageSize, remaining);
-        const page = open().streamPage(stream, from, backwards, limit);
-        for (const event of page) yield decode(event);
-        if (page.length < limit) return;
-        remaining -= page.length;
-        const last = page[page.length - 1]!.revision;
-        from = backwards ? last - 1n : last + 1n;
+      for await (const event of pagedStream(options, pageSize, (from, backwards, limit) => open().streamPage(stream, from, backwards, limit))) {
+        yield decode(event);
       }
     },
 
